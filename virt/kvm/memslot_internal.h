@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Private interface between the files of the memslot core.
+ */
+#ifndef __KVM_MEMSLOT_INTERNAL_H
+#define __KVM_MEMSLOT_INTERNAL_H
+
+#include <linux/kvm_memslot.h>
+
+#include "memslot_tree.h"
+
+/**
+ * struct kvm_memslot_retired_slot - a slot to free after a grace period
+ * @slot:        the slot structure
+ * @free_arch:   its arch data is not inherited by a successor
+ * @free_bitmap: its dirty bitmap is not inherited by a successor
+ */
+struct kvm_memslot_retired_slot {
+	struct kvm_memory_slot *slot;
+	bool free_arch;
+	bool free_bitmap;
+};
+
+/**
+ * struct kvm_memslot_reclaim - memory an update replaced
+ * @rcu:      for call_srcu()
+ * @llnode:   on vm->reclaim_list once the grace period elapsed
+ * @vm:       the VM
+ * @nodes:    tree nodes chained through ->next
+ * @nr_sets:  entries used in @sets
+ * @sets:     set structures no longer published
+ * @nr_slots: entries used in @slots
+ * @slots:    slots no longer published
+ */
+struct kvm_memslot_reclaim {
+	struct rcu_head rcu;
+	struct llist_node llnode;
+	struct kvm_memslot_vm *vm;
+	struct kvm_memslot_node *nodes;
+	unsigned int nr_sets;
+	struct kvm_memslots *sets[2 * KVM_MEMSLOT_MAX_ADDRESS_SPACES];
+	unsigned int nr_slots;
+	struct kvm_memslot_retired_slot slots[];
+};
+
+/* memslot_vm.c */
+struct kvm_memslot_reclaim *kvm_memslot_reclaim_alloc(unsigned int nr_slots);
+void kvm_memslot_reclaim_add_nodes(struct kvm_memslot_reclaim *reclaim,
+				   struct kvm_memslot_node *nodes);
+void kvm_memslot_reclaim_add_slot(struct kvm_memslot_reclaim *reclaim,
+				  struct kvm_memory_slot *slot,
+				  bool free_arch, bool free_bitmap);
+void kvm_memslot_reclaim_defer(struct kvm_memslot_vm *vm,
+			       struct kvm_memslot_reclaim *reclaim);
+void kvm_memslot_free_slot(struct kvm_memslot_vm *vm,
+			   struct kvm_memory_slot *slot,
+			   bool free_arch, bool free_bitmap);
+struct kvm_memslots *kvm_memslots_alloc(u16 as_id, unsigned int nr_transit);
+
+/* memslot_mmu_notifier.c */
+void kvm_memslot_publish_begin(struct kvm_memslot_vm *vm);
+void kvm_memslot_publish_end(struct kvm_memslot_vm *vm);
+
+#endif /* __KVM_MEMSLOT_INTERNAL_H */

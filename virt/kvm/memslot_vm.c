@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Per-VM memslot state: creation, teardown, and the deferred reclaim of
+ * memory that updates replaced.
+ *
+ * Replaced sets, tree nodes and slots are handed to call_srcu(), so an
+ * update never waits for readers just to free memory; the SRCU callback
+ * runs in softirq context, where the backends cannot free their per-slot
+ * data, so it only queues the batch for a work item that does.
+ */
+
+#include <linux/slab.h>
+#include <linux/overflow.h>
+
+#include "memslot_internal.h"
+
+static void kvm_memslot_reclaim_work(struct work_struct *work);
+
+/**
+ * kvm_memslots_alloc() - allocate an empty set structure
+ * @as_id:      its address space
+ * @nr_transit: room for that many ranges in transition
+ *
+ * Return: the set, or NULL.
+ */
+struct kvm_memslots *kvm_memslots_alloc(u16 as_id, unsigned int nr_transit)
+{
+	struct kvm_memslots *slots;
+
+	slots = kzalloc(struct_size(slots, transit, nr_transit),
+			GFP_KERNEL_ACCOUNT);
+	if (slots)
+		slots->as_id = as_id;
+	return slots;
+}
+
+/**
+ * kvm_memslot_vm_init() - set up the memslot state of a new VM
+ * @vm:   the state, zeroed by the caller
+ * @ops:  the backend
+ * @arch: backend per-VM data, stored in @vm->arch
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
+			const struct kvm_memslot_ops *ops, void *arch)
+{
+	int as_id, r;
+
+	if (WARN_ON_ONCE(!ops->nr_address_spaces ||
+			 ops->nr_address_spaces > KVM_MEMSLOT_MAX_ADDRESS_SPACES ||
+			 ops->nr_user_slots > KVM_MEMSLOT_MAX_SLOT_ID))
+		return -EINVAL;
+
+	vm->ops = ops;
+	vm->arch = arch;
+	mutex_init(&vm->slots_lock);
+	spin_lock_init(&vm->mn_lock);
+	init_waitqueue_head(&vm->update_wq);
+	init_waitqueue_head(&vm->mn_wq);
+	init_llist_head(&vm->reclaim_list);
+	INIT_WORK(&vm->reclaim_work, kvm_memslot_reclaim_work);
+	atomic_set(&vm->reclaim_pending, 0);
+	atomic64_set(&vm->transit_waits, 0);
+
+	r = init_srcu_struct(&vm->srcu);
+	if (r)
+		return r;
+
+	for (as_id = 0; as_id < ops->nr_address_spaces; as_id++) {
+		struct kvm_memslots *slots = kvm_memslots_alloc(as_id, 0);
+
+		if (!slots)
+			goto out_free;
+		RCU_INIT_POINTER(vm->sets[as_id], slots);
+	}
+	return 0;
+
+out_free:
+	while (--as_id >= 0)
+		kfree(rcu_dereference_protected(vm->sets[as_id], 1));
+	cleanup_srcu_struct(&vm->srcu);
+	return -ENOMEM;
+}
+
+/**
+ * kvm_memslot_free_slot() - free a slot no reader can see any more
+ * @vm:          the VM
+ * @slot:        the slot
+ * @free_arch:   release @slot->arch through the backend
+ * @free_bitmap: free @slot->dirty_bitmap
+ */
+void kvm_memslot_free_slot(struct kvm_memslot_vm *vm,
+			   struct kvm_memory_slot *slot,
+			   bool free_arch, bool free_bitmap)
+{
+	if (free_arch && slot->arch && vm->ops->free_memslot)
+		vm->ops->free_memslot(vm, slot);
+	if (free_bitmap)
+		kvfree(slot->dirty_bitmap);
+	kfree(slot);
+}
+
+static int kvm_memslot_free_live_slot(struct kvm_memory_slot *slot, void *data)
+{
+	kvm_memslot_free_slot(data, slot, true, true);
+	return 0;
+}
+
+/**
+ * kvm_memslot_vm_destroy() - free all memslot state of a VM
+ * @vm: the VM; no reader, update or invalidation may run any more
+ */
+void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm)
+{
+	int as_id, kind;
+
+	if (vm->ops->flush_all)
+		vm->ops->flush_all(vm);
+
+	/* Let every deferred reclaim run before the state it frees into goes. */
+	srcu_barrier(&vm->srcu);
+	flush_work(&vm->reclaim_work);
+	WARN_ON_ONCE(atomic_read(&vm->reclaim_pending));
+
+	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++) {
+		struct kvm_memslots *slots;
+
+		slots = rcu_dereference_protected(vm->sets[as_id], 1);
+		/* Only the published set is left: no node is shared. */
+		kvm_memslot_visit_all(slots, kvm_memslot_free_live_slot, vm);
+		for (kind = 0; kind < KVM_MEMSLOT_NR_TREES; kind++)
+			kvm_memslot_tree_destroy(slots->roots[kind]);
+		kfree(slots);
+		RCU_INIT_POINTER(vm->sets[as_id], NULL);
+	}
+	cleanup_srcu_struct(&vm->srcu);
+}
+
+/**
+ * kvm_memslot_reclaim_alloc() - allocate an empty reclaim batch
+ * @nr_slots: room for that many slots
+ *
+ * Return: the batch, or NULL.
+ */
+struct kvm_memslot_reclaim *kvm_memslot_reclaim_alloc(unsigned int nr_slots)
+{
+	struct kvm_memslot_reclaim *reclaim;
+
+	return kzalloc(struct_size(reclaim, slots, nr_slots),
+		       GFP_KERNEL_ACCOUNT);
+}
+
+/**
+ * kvm_memslot_reclaim_add_nodes() - append a chain of tree nodes
+ * @reclaim: the batch
+ * @nodes:   nodes chained through ->next, or NULL
+ */
+void kvm_memslot_reclaim_add_nodes(struct kvm_memslot_reclaim *reclaim,
+				   struct kvm_memslot_node *nodes)
+{
+	struct kvm_memslot_node *tail;
+
+	if (!nodes)
+		return;
+	for (tail = nodes; tail->next; tail = tail->next)
+		;
+	tail->next = reclaim->nodes;
+	reclaim->nodes = nodes;
+}
+
+/**
+ * kvm_memslot_reclaim_add_slot() - add a slot to a reclaim batch
+ * @reclaim:     the batch, allocated with room for the slot
+ * @slot:        the slot
+ * @free_arch:   see kvm_memslot_free_slot()
+ * @free_bitmap: see kvm_memslot_free_slot()
+ */
+void kvm_memslot_reclaim_add_slot(struct kvm_memslot_reclaim *reclaim,
+				  struct kvm_memory_slot *slot,
+				  bool free_arch, bool free_bitmap)
+{
+	struct kvm_memslot_retired_slot *retired;
+
+	retired = &reclaim->slots[reclaim->nr_slots++];
+	retired->slot = slot;
+	retired->free_arch = free_arch;
+	retired->free_bitmap = free_bitmap;
+}
+
+static void kvm_memslot_reclaim_free(struct kvm_memslot_vm *vm,
+				     struct kvm_memslot_reclaim *reclaim)
+{
+	unsigned int i;
+
+	kvm_memslot_nodes_free(reclaim->nodes);
+	for (i = 0; i < reclaim->nr_sets; i++)
+		kfree(reclaim->sets[i]);
+	for (i = 0; i < reclaim->nr_slots; i++)
+		kvm_memslot_free_slot(vm, reclaim->slots[i].slot,
+				      reclaim->slots[i].free_arch,
+				      reclaim->slots[i].free_bitmap);
+	kfree(reclaim);
+}
+
+static void kvm_memslot_reclaim_work(struct work_struct *work)
+{
+	struct kvm_memslot_vm *vm = container_of(work, struct kvm_memslot_vm,
+						 reclaim_work);
+	struct kvm_memslot_reclaim *reclaim, *next;
+	struct llist_node *list;
+
+	list = llist_del_all(&vm->reclaim_list);
+	llist_for_each_entry_safe(reclaim, next, list, llnode) {
+		kvm_memslot_reclaim_free(vm, reclaim);
+		WRITE_ONCE(vm->stats.reclaimed, vm->stats.reclaimed + 1);
+		atomic_dec(&vm->reclaim_pending);
+	}
+}
+
+static void kvm_memslot_reclaim_callback(struct rcu_head *rcu)
+{
+	struct kvm_memslot_reclaim *reclaim;
+
+	reclaim = container_of(rcu, struct kvm_memslot_reclaim, rcu);
+	llist_add(&reclaim->llnode, &reclaim->vm->reclaim_list);
+	schedule_work(&reclaim->vm->reclaim_work);
+}
+
+/**
+ * kvm_memslot_reclaim_defer() - free a batch after an SRCU grace period
+ * @vm:      the VM whose readers may still see the batch's memory
+ * @reclaim: the batch
+ */
+void kvm_memslot_reclaim_defer(struct kvm_memslot_vm *vm,
+			       struct kvm_memslot_reclaim *reclaim)
+{
+	reclaim->vm = vm;
+	atomic_inc(&vm->reclaim_pending);
+	call_srcu(&vm->srcu, &reclaim->rcu, kvm_memslot_reclaim_callback);
+}

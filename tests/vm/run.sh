@@ -1,0 +1,221 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Guest boot lane: boot the distribution kernel in QEMU (TCG, never KVM),
+# load in-tree KVM (irqbypass, kvm, ccp, kvm-amd: TCG emulates SVM) and
+# kvm_memslot.ko, run every selftest against /dev/kvm-memslot and /dev/kvm,
+# load/unload the module, dump dmesg, power off; then check the log.
+#
+# Test binaries (the contract with the selftests Makefile):
+#   tools/testing/selftests/kvm_memslot/build/TESTS lists one test binary per
+#   line, as a path relative to that build/ directory (or absolute); blank
+#   lines and lines starting with '#' are ignored.  Each binary takes the
+#   device path as argv[1] and prints TAP on stdout.  Static binaries are
+#   best; for dynamic ones the shared libraries reported by ldd are copied.
+#   VMTEST_TESTS="path1 path2 ..." overrides the manifest.
+#
+# Everything in tests/vm/payload/ is copied to /payload in the guest.
+#
+# Environment:
+#   KERNEL_VERSION          guest kernel (default: newest /boot/vmlinuz-* whose
+#                           /lib/modules/<ver> has kvm-amd)
+#   VMTEST_TIMEOUT          whole-boot timeout in seconds (default 1500)
+#   VMTEST_TEST_TIMEOUT     per test binary run timeout in the guest (600)
+#   VMTEST_MODULE           the module to test (default: kvm_memslot.ko at the
+#                           repository root, as built by 'make')
+#   VMTEST_ALLOW_NO_MODULE  1: a missing kvm_memslot.ko is not a failure; the
+#                           /dev/kvm-memslot runs are reported as skipped
+#   VMTEST_ALLOW_NO_TESTS   1: an empty test list is not a failure
+#   VMTEST_DEMO=script      demo mode: /init runs the script (if it exists;
+#                           else a built-in load/unload) instead of the tests,
+#                           and the guest console goes to stdout
+#   VMTEST_VERBOSE=1        also copy the guest console to stdout in test mode
+#   VMTEST_LOGLEVEL         guest console loglevel (default 4: errors and worse;
+#                           the full kernel log is dumped at the end anyway)
+#   VMTEST_SMP, VMTEST_MEM  guest CPUs (2) and memory in MiB (2048)
+#
+# Outputs: tests/vm/build/initramfs.cpio and tests/vm/build/console.log.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$here/build
+selftests_build=$root/tools/testing/selftests/kvm_memslot/build
+
+die() { echo "vmtest: error: $*" >&2; exit 1; }
+note() { echo "vmtest: $*" >&2; }
+
+# --- the guest kernel -------------------------------------------------------
+find_kmod() {	# find_kmod <kver> <path under kernel/ without .ko>
+	local base=/lib/modules/$1/kernel/$2 ext
+	for ext in .ko .ko.xz .ko.zst .ko.gz; do
+		[ -e "$base$ext" ] && { echo "$base$ext"; return 0; }
+	done
+	return 1
+}
+
+if [ -n "${KERNEL_VERSION:-}" ]; then
+	kver=$KERNEL_VERSION
+else
+	kver=
+	for k in $(ls /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V -r); do
+		if find_kmod "$k" arch/x86/kvm/kvm-amd >/dev/null; then
+			kver=$k
+			break
+		fi
+	done
+	[ -n "$kver" ] || die "no /boot/vmlinuz-* with kvm-amd.ko in /lib/modules (install linux-image-amd64)"
+fi
+kernel=/boot/vmlinuz-$kver
+[ -r "$kernel" ] || die "cannot read $kernel"
+
+mode="test"
+if [ -n "${VMTEST_DEMO:-}" ]; then
+	mode=demo
+fi
+
+# --- staging the initramfs ----------------------------------------------------
+stage=$build/initramfs
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,etc,proc,sys,dev,tmp,modules,tests,payload,lib,lib64}
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || die "busybox not found (install busybox-static)"
+case "$(ldd "$busybox" 2>&1 || true)" in *"not a dynamic"*) ;; *) false ;; esac ||
+	die "$busybox is not static (install busybox-static)"
+cp "$busybox" "$stage/bin/busybox"
+
+put_kmod() {	# put_kmod <file> <name in guest>
+	case "$1" in
+	*.ko.xz)  xz -dc "$1" >"$stage/modules/$2.ko" ;;
+	*.ko.zst) zstd -qdc "$1" >"$stage/modules/$2.ko" ;;
+	*.ko.gz)  gzip -dc "$1" >"$stage/modules/$2.ko" ;;
+	*)        cp "$1" "$stage/modules/$2.ko" ;;
+	esac
+}
+for m in virt/lib/irqbypass:irqbypass arch/x86/kvm/kvm:kvm \
+	 drivers/crypto/ccp/ccp:ccp arch/x86/kvm/kvm-amd:kvm-amd; do
+	f=$(find_kmod "$kver" "${m%%:*}") || die "missing ${m%%:*}.ko for $kver"
+	put_kmod "$f" "${m##*:}"
+done
+
+module=${VMTEST_MODULE:-$root/kvm_memslot.ko}
+have_module=0
+if [ -f "$module" ]; then
+	vermagic=$(modinfo -F vermagic "$module" | awk '{print $1}')
+	[ "$vermagic" = "$kver" ] ||
+		die "kvm_memslot.ko is built for $vermagic but the guest kernel is $kver (set KDIR or KERNEL_VERSION)"
+	cp "$module" "$stage/modules/kvm_memslot.ko"
+	have_module=1
+elif [ "${VMTEST_ALLOW_NO_MODULE:-0}" = 1 ]; then
+	note "kvm_memslot.ko not built; /dev/kvm-memslot runs will be skipped (VMTEST_ALLOW_NO_MODULE=1)"
+else
+	die "kvm_memslot.ko not built (run 'make' first, or set VMTEST_ALLOW_NO_MODULE=1)"
+fi
+
+# Copy the shared libraries a dynamic executable needs, keeping their paths.
+copy_libs() {
+	local lib
+	{ ldd "$1" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | while read -r lib; do
+		[ -e "$stage$lib" ] || cp -L --parents "$lib" "$stage"
+	done
+}
+
+tests=()
+if [ -n "${VMTEST_TESTS:-}" ]; then
+	read -r -a tests <<<"$VMTEST_TESTS"
+elif [ -f "$selftests_build/TESTS" ]; then
+	while read -r line; do
+		line=${line%%#*}
+		line=${line%"${line##*[![:space:]]}"}	# trim trailing blanks
+		[ -n "$line" ] || continue
+		case "$line" in /*) ;; *) line=$selftests_build/$line ;; esac
+		tests+=("$line")
+	done <"$selftests_build/TESTS"
+fi
+names=()
+for t in ${tests[@]+"${tests[@]}"}; do
+	[ -f "$t" ] && [ -x "$t" ] || die "test binary $t missing or not executable"
+	n=$(basename "$t")
+	[ ! -e "$stage/tests/$n" ] || die "two test binaries named $n"
+	cp "$t" "$stage/tests/$n"
+	copy_libs "$t"
+	names+=("$n")
+done
+if [ ${#names[@]} -eq 0 ] && [ "$mode" = test ]; then
+	if [ "${VMTEST_ALLOW_NO_TESTS:-0}" = 1 ]; then
+		note "no test binaries (VMTEST_ALLOW_NO_TESTS=1)"
+	else
+		die "no test binaries: $selftests_build/TESTS is missing or empty (run 'make selftests')"
+	fi
+fi
+
+if [ -d "$here/payload" ]; then
+	cp -a "$here/payload/." "$stage/payload/"
+	find "$stage/payload" -type f -perm -u+x | while read -r f; do copy_libs "$f"; done
+fi
+
+demo=
+if [ "$mode" = demo ]; then
+	if [ -f "$VMTEST_DEMO" ]; then
+		cp "$VMTEST_DEMO" "$stage/payload/.demo.sh"
+		demo=/payload/.demo.sh
+	else
+		note "demo script $VMTEST_DEMO does not exist yet: the guest will only load/unload kvm_memslot and show dmesg"
+		demo=builtin
+	fi
+fi
+
+cp "$here/init" "$stage/init"
+chmod 755 "$stage/init"
+cat >"$stage/etc/vmtest.conf" <<CONF
+MODE=$mode
+TESTS="${names[*]+${names[*]}}"
+HAVE_MODULE=$have_module
+TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-600}
+DEMO=$demo
+CONF
+
+initrd=$build/initramfs.cpio
+(cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) >"$initrd"
+note "kernel $kver, initramfs $(du -h "$initrd" | cut -f1), ${#names[@]} test binaries, module: $([ $have_module = 1 ] && echo yes || echo no)"
+
+# --- boot ------------------------------------------------------------------
+log=$build/console.log
+append="console=ttyS0 panic=-1 quiet loglevel=${VMTEST_LOGLEVEL:-4} log_buf_len=16M"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "${VMTEST_MEM:-2048}" -smp "${VMTEST_SMP:-2}"
+      -nodefaults -nographic -serial stdio -monitor none -no-reboot
+      -kernel "$kernel" -initrd "$initrd" -append "$append")
+timeout_s=${VMTEST_TIMEOUT:-1500}
+note "booting (timeout ${timeout_s}s), console log: $log"
+start=$(date +%s)
+set +e
+# Drop carriage returns and the firmware's terminal control sequences.
+clean_console() { sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g'; }
+if [ "$mode" = demo ] || [ "${VMTEST_VERBOSE:-0}" = 1 ]; then
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | clean_console | tee "$log"
+	rc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | clean_console >"$log"
+	rc=${PIPESTATUS[0]}
+fi
+set -e
+end=$(date +%s)
+note "guest ran $((end - start))s, qemu exit status $rc"
+
+fail=0
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	note "FAIL: guest did not finish within ${timeout_s}s (hang?)"
+	fail=1
+elif [ "$rc" != 0 ]; then
+	note "FAIL: qemu exited with status $rc"
+	fail=1
+fi
+args=(--mode "$mode")
+[ "$have_module" = 1 ] || args+=(--no-module)
+if ! grep -q '@@@VMTEST DONE@@@' "$log"; then
+	echo "---- last 60 lines of $log ----"
+	tail -n 60 "$log"
+	echo "----"
+fi
+"$here/check-log.sh" "${args[@]}" "$log" || fail=1
+exit $fail

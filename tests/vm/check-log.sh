@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# check-log.sh [--mode test|demo] [--no-module] CONSOLE_LOG
+# check-log.sh [--mode test|demo] [--no-module] [--label NAME]
+#              [--require-kmemleak] [--require-failslab] CONSOLE_LOG
 #
 # Checks the console log of a guest boot (see run.sh and init).  Fails when:
 #  - the guest did not reach the DONE marker, or a load step (insmod/rmmod)
@@ -13,27 +14,47 @@
 #    than 0 or 4 (kselftest's "skip");
 #  - (test mode) the same test binary and test number gave different results
 #    on /dev/kvm-memslot and /dev/kvm.  A result skipped on either device is
-#    not compared (extension tests skip on /dev/kvm by design);
+#    not compared (extension tests skip on /dev/kvm by design); a result
+#    whose description has "[cmp]" must also have the same description;
 #  - the kernel log (anything outside the test-output sections) has a splat:
 #    WARNING:, BUG:, Oops, general protection, lockdep, possible circular
 #    locking, KASAN, UBSAN, kernel BUG, Call Trace, kmemleak, refcount_t,
 #    or the kmemleak report is non-empty.  Boot banners of debug kernels
 #    that merely announce a checker (e.g. "kmemleak: Kernel memory leak
-#    detector initialized") are not splats.
+#    detector initialized") are not splats, and neither are the notices of
+#    injected faults ("FAULT_INJECTION: forcing a failure.").
+#  - kmemleak: any leak reported after the tests, after the fault-injection
+#    pass or after the module unload (leaks of the boot itself, reported
+#    before anything was loaded, are only counted).  --require-kmemleak
+#    fails when the kernel has no kmemleak.
+#  - fault injection (FSBEGIN/FSEND sections, debug kernel): a run with
+#    strict=0 (a selftest with random slab failures) fails only on a hang,
+#    a crash (killed by a signal) or a kernel splat, not on its TAP
+#    results; a run with strict=1 (the fail-nth sweep) is judged like a
+#    normal run.  --require-failslab fails when the kernel has no failslab
+#    or no fault was injected at all.
 set -euo pipefail
 
 mode="test"
 no_module=0
+label=
+req_leak=0
+req_fs=0
+usage="usage: $0 [--mode test|demo] [--no-module] [--label NAME] [--require-kmemleak] [--require-failslab] LOG"
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--mode) mode=$2; shift 2 ;;
 	--no-module) no_module=1; shift ;;
-	*) echo "usage: $0 [--mode test|demo] [--no-module] LOG" >&2; exit 2 ;;
+	--label) label=$2; shift 2 ;;
+	--require-kmemleak) req_leak=1; shift ;;
+	--require-failslab) req_fs=1; shift ;;
+	*) echo "$usage" >&2; exit 2 ;;
 	esac
 done
-[ $# -eq 1 ] && [ -f "$1" ] || { echo "usage: $0 [--mode test|demo] [--no-module] LOG" >&2; exit 2; }
+[ $# -eq 1 ] && [ -f "$1" ] || { echo "$usage" >&2; exit 2; }
 
-tr -d '\r' <"$1" | awk -v mode="$mode" -v no_module="$no_module" '
+tr -d '\r' <"$1" | awk -v mode="$mode" -v no_module="$no_module" -v label="$label" \
+	-v req_leak="$req_leak" -v req_fs="$req_fs" '
 function fail(msg) { failures[++nfail] = msg }
 function marker(line,   s) {
 	s = line
@@ -59,6 +80,7 @@ function is_splat(l) {
 }
 function end_run(rc,   key, planned, n) {
 	key = cur_test SUBSEP cur_dev
+	if (fs_run) { end_fs_run(rc, key); return }
 	runs++
 	ran[key] = 1
 	n = nres[key] + 0
@@ -70,6 +92,28 @@ function end_run(rc,   key, planned, n) {
 		fail(sprintf("%s on %s: exited with status %s%s", cur_test, cur_dev, rc,
 			     (rc == 143 || rc == 124) ? " (timeout?)" : ""))
 	in_run = 0
+}
+
+# End of a fault-injection run: strict ones are judged like normal runs;
+# the others only for hangs and crashes.
+function end_fs_run(rc, key,   n, name) {
+	fs_runs++
+	n = nres[key] + 0
+	name = sprintf("%s on %s (fault injection)", fs_test, cur_dev)
+	if (fs_strict) {
+		if (plan[key] == "")
+			fail(name ": no TAP plan line (output incomplete?)")
+		else if (!(key in whole_skip) && n != plan[key] + 0)
+			fail(sprintf("%s: %d results for plan 1..%d", name, n, plan[key]))
+		if (rc != 0 && rc != 4)
+			fail(sprintf("%s: exited with status %s", name, rc))
+	} else if (rc == 124 || rc == 143)
+		fail(name ": timed out (hang?)")
+	else if (rc >= 125)
+		fail(sprintf("%s: died with status %s%s", name, rc,
+			     rc > 128 ? sprintf(" (signal %d)", rc - 128) : ""))
+	in_run = 0
+	fs_run = 0
 }
 
 BEGIN { in_run = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0; quoting = "" }
@@ -86,6 +130,27 @@ BEGIN { in_run = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0;
 		if (in_run) end_run(field(m, "rc"))
 		next
 	}
+	if (m ~ /^FSBEGIN /) {
+		if (in_run) { fail(sprintf("%s on %s: output cut off", cur_test, cur_dev)); in_run = 0 }
+		fs_test = field(m, "test"); cur_dev = field(m, "dev"); fs_strict = field(m, "strict") + 0
+		# A key of its own: fault-injection results are never compared.
+		cur_test = "failslab:" fs_test
+		in_run = 1; fs_run = 1
+		next
+	}
+	if (m ~ /^FSEND /) {
+		if (in_run) {
+			fs_injected += field(m, "injected")
+			fs_inj[fs_strict] += field(m, "injected")
+			end_run(field(m, "rc"))
+		}
+		next
+	}
+	if (m == "FAILSLAB present") { fs_present = 1; next }
+	if (m == "FAILSLAB absent") { fs_absent = 1; next }
+	if (m == "KMEMLEAK present") { leak_present = 1; next }
+	if (m == "KMEMLEAK absent") { leak_absent = 1; next }
+	if (m ~ /^KMEMLEAK BASELINE /) { leak_baseline = m; sub(/^KMEMLEAK BASELINE /, "", leak_baseline); leak_present = 1; next }
 	if (m ~ /^SKIPRUN /) {
 		t = field(m, "test")
 		if (!(t in seen_test)) { seen_test[t] = 1; order[++ntests] = t }
@@ -106,8 +171,13 @@ BEGIN { in_run = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0;
 	if (m ~ /^DEMO END/) { in_demo = 0; demo_rc = m; sub(/.*rc=/, "", demo_rc); demo_done = 1; next }
 	if (m == "DMESG BEGIN") { in_dmesg = 1; seen_dmesg = 1; next }
 	if (m == "DMESG END") { in_dmesg = 0; next }
-	if (m == "KMEMLEAK BEGIN") { in_leak = 1; next }
-	if (m == "KMEMLEAK END") { in_leak = 0; next }
+	if (m ~ /^KMEMLEAK BEGIN/) {
+		in_leak = 1; leak_present = 1
+		leak_phase = field(m, "phase"); if (leak_phase == "") leak_phase = "end"
+		leak_phases[++nleak_phases] = leak_phase
+		next
+	}
+	if (m ~ /^KMEMLEAK END/) { in_leak = 0; next }
 	if (m == "DONE") { done = 1; next }
 	next
 }
@@ -120,7 +190,7 @@ in_run {
 		plan[key] = p
 		if (p == 0 && line ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) {
 			whole_skip[key] = 1
-			wholeskips[devname(cur_dev)]++
+			if (!fs_run) wholeskips[devname(cur_dev)]++
 		}
 		next
 	}
@@ -135,6 +205,11 @@ in_run {
 		res[key, num] = st
 		desc[key, num] = rest
 		nres[key]++
+		if (fs_run) {
+			fscount[devname(cur_dev), st]++
+			if (st == "fail" && fs_strict) fail(sprintf("%s on %s (fault injection): %s", fs_test, cur_dev, line))
+			next
+		}
 		count[devname(cur_dev), st]++
 		if (st == "fail") fail(sprintf("%s on %s: %s", cur_test, cur_dev, line))
 		next
@@ -144,6 +219,7 @@ in_run {
 
 in_leak {
 	if ($0 ~ /[^ \t]/) { leak[++nleak] = $0 }
+	if ($0 ~ /^unreferenced object/) leaks_in[leak_phase]++
 	next
 }
 
@@ -156,12 +232,15 @@ in_demo { next }
 {
 	line = $0
 	src = in_dmesg ? "d" : "c"
+	if (src == "d" && line ~ /FAULT_INJECTION: forcing a failure/) injected_notices++
 	if (quoting == src) {
 		sp[src, ns[src]] = sp[src, ns[src]] "\n    " line
 		quoted_lines++
-		# A warning or oops ends with "---[ end trace"; a bare backtrace
-		# (dump_stack) ends with its "</TASK>".
-		if (line ~ /---\[ end trace/ || (bare && line ~ /<\/TASK>/) || quoted_lines >= 100)
+		# A warning or oops ends with "---[ end trace"; a KASAN report with
+		# its line of "="; a lockdep report, a might_sleep or a bare
+		# backtrace (dump_stack) with its "</TASK>".
+		if (kind == "kasan" ? line ~ /(^|\] )=+$/ : \
+		    (line ~ /---\[ end trace/ || (bare && line ~ /<\/TASK>/)) || quoted_lines >= 400)
 			quoting = ""
 	} else if (is_splat(line)) {
 		# Quote from up to 3 preceding lines ("cut here", CPU:, Hardware name:).
@@ -171,7 +250,8 @@ in_demo { next }
 			if ((src, NR - k) in prev) q = q "    " prev[src, NR - k] "\n"
 		sp[src, ns[src]] = q "    " line
 		quoting = src; quoted_lines = 0
-		bare = (line ~ /Call Trace/)
+		kind = (line ~ /KASAN/) ? "kasan" : "other"
+		bare = (line ~ /Call Trace|WARNING: (possible|suspicious|inconsistent)|BUG: (sleeping function|scheduling while|using smp_processor_id|held lock freed|workqueue leaked)|INFO: /)
 	}
 	prev[src, NR] = line
 	delete prev[src, NR - 4]
@@ -200,6 +280,14 @@ END {
 					mismatched++
 					fail(sprintf("%s test %d: /dev/kvm-memslot %s, /dev/kvm %s (%s)", t, n, a, b,
 						     ((km SUBSEP n) in desc) ? desc[km, n] : desc[kk, n]))
+				} else if (desc[km, n] ~ /\[cmp\]/ || desc[kk, n] ~ /\[cmp\]/) {
+					# A "[cmp]" result carries its value (a hash of a
+					# sequence of results) in the description.
+					if (desc[km, n] != desc[kk, n]) {
+						mismatched++
+						fail(sprintf("%s test %d differs:\n    /dev/kvm-memslot: %s\n    /dev/kvm:         %s",
+							     t, n, desc[km, n], desc[kk, n]))
+					}
 				}
 			}
 		}
@@ -213,8 +301,17 @@ END {
 		for (i = 1; i <= nleak; i++) s = s "\n    " leak[i]
 		fail("kmemleak report:" s)
 	}
+	if (req_leak && !leak_present)
+		fail("kmemleak is required but this kernel has none (CONFIG_DEBUG_KMEMLEAK, debugfs)")
+	if (req_leak && leak_present && done && nleak_phases == 0)
+		fail("kmemleak never scanned")
+	if (req_fs && fs_absent)
+		fail("slab fault injection is required but this kernel has no /sys/kernel/debug/failslab")
+	if (req_fs && fs_present && fs_injected + 0 == 0)
+		fail("the fault-injection pass injected no fault at all")
 
 	print "======================== vmtest summary ========================"
+	if (label != "") printf "kernel: %s\n", label
 	if (mode == "test") {
 		printf "test binaries: %d, runs: %d\n", ntests, runs
 		for (d = 1; d <= 2; d++) {
@@ -231,6 +328,26 @@ END {
 	} else
 		printf "demo: %s\n", demo_done ? "finished, status " demo_rc : "did not finish"
 	printf "load/unload steps: %d; /dev/kvm: %s; kernel log splats: %d\n", steps, devkvm ? "present" : "MISSING", nsplat
+	if (fs_present || fs_runs) {
+		printf "fault injection: %d runs, %d faults injected (%d random, %d fail-nth sweep), %d notices in the log\n",
+		       fs_runs, fs_injected, fs_inj[0], fs_inj[1], injected_notices
+		for (d = 1; d <= 2; d++) {
+			dn = (d == 1) ? "memslot" : "kvm"
+			path = (d == 1) ? "/dev/kvm-memslot" : "/dev/kvm"
+			if (fscount[dn, "pass"] + fscount[dn, "fail"] + fscount[dn, "skip"])
+				printf "  %-17s passed %d, failed %d (expected with random failures), skipped %d\n", path,
+				       fscount[dn, "pass"], fscount[dn, "fail"], fscount[dn, "skip"]
+		}
+	} else if (fs_absent)
+		print "fault injection: not available in this kernel"
+	if (leak_present) {
+		s = ""
+		for (i = 1; i <= nleak_phases; i++)
+			s = s sprintf("%s %s: %d", i > 1 ? "," : "", leak_phases[i], leaks_in[leak_phases[i]])
+		printf "kmemleak: %s (leaks)%s\n", nleak_phases ? substr(s, 2) : "no scan",
+		       leak_baseline != "" ? sprintf("; %s reported at boot, before any module (not counted)", leak_baseline) : ""
+	} else
+		print "kmemleak: not available in this kernel"
 	if (nfail) {
 		printf "FAILED (%d problems):\n", nfail
 		for (i = 1; i <= nfail; i++) printf "  - %s\n", failures[i]

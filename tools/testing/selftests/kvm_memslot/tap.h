@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Minimal TAP (version 13 style, as kselftest prints it) for the kvm_memslot
+ * selftests, plus the few KVM helpers every program needs.
+ *
+ * Every program takes the device to test as its first non-option argument
+ * (default /dev/kvm-memslot) and must print the same TAP status for the same
+ * test number on /dev/kvm-memslot and on in-tree /dev/kvm.  Errno values are
+ * printed in descriptions only for failures, so passing runs are identical
+ * line for line.  A description that contains "[cmp]" is meant to be
+ * compared verbatim between the two devices by the guest lane.
+ */
+#ifndef KVM_MEMSLOT_TAP_H
+#define KVM_MEMSLOT_TAP_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/kvm.h>
+
+#define DEFAULT_DEVICE "/dev/kvm-memslot"
+#define PAGE_SZ 4096UL
+
+/* x86 numbers of Linux 6.1 (the reference kernel) */
+#define X86_USER_MEM_SLOTS	32764
+#define X86_ADDRESS_SPACES	2
+#define MEM_MAX_NR_PAGES	((1UL << 31) - 1)
+#define X86_MAX_VCPU_IDS	4096
+#define X86_MAX_VCPUS		1024
+
+#ifndef KVM_DIRTY_LOG_INITIALLY_SET
+#define KVM_DIRTY_LOG_INITIALLY_SET (1 << 1)
+#endif
+#ifndef KVM_CAP_DIRTY_LOG_RING
+#define KVM_CAP_DIRTY_LOG_RING 192
+#endif
+#ifndef KVM_CAP_USER_MEMORY2
+#define KVM_CAP_USER_MEMORY2 231
+#endif
+#ifndef KVM_CAP_GUEST_MEMFD
+#define KVM_CAP_GUEST_MEMFD 234
+#endif
+
+/*
+ * KVM_SET_USER_MEMORY_REGION2 appeared after 6.1.  The layout below is the
+ * one later kernels define; 6.1 does not know the ioctl at all.
+ */
+struct tap_kvm_userspace_memory_region2 {
+	uint32_t slot;
+	uint32_t flags;
+	uint64_t guest_phys_addr;
+	uint64_t memory_size;
+	uint64_t userspace_addr;
+	uint64_t guest_memfd_offset;
+	uint32_t guest_memfd;
+	uint32_t pad1;
+	uint64_t pad2[14];
+};
+#ifdef KVM_SET_USER_MEMORY_REGION2
+#define TAP_SET_USER_MEMORY_REGION2 KVM_SET_USER_MEMORY_REGION2
+#else
+#define TAP_SET_USER_MEMORY_REGION2 \
+	_IOW(KVMIO, 0x49, struct tap_kvm_userspace_memory_region2)
+#endif
+
+static int tap_planned, tap_count, tap_failed;
+
+static inline void tap_plan(int n)
+{
+	tap_planned = n;
+	printf("TAP version 13\n1..%d\n", n);
+	fflush(stdout);
+}
+
+static inline void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void tap_result(int pass, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	if (!pass)
+		tap_failed++;
+	printf("%s %d - ", pass ? "ok" : "not ok", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void tap_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	printf("ok %d - # SKIP ", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Skip the whole program (device missing, ...). */
+static inline int tap_skip_all(const char *why)
+{
+	printf("TAP version 13\n1..0 # SKIP %s\n", why);
+	return 4;	/* KSFT_SKIP */
+}
+
+/* Fill up the plan with "not ok" lines, e.g. after a fatal setup error. */
+static inline void tap_bail_rest(const char *why)
+{
+	while (tap_count < tap_planned)
+		tap_result(0, "%s", why);
+}
+
+static inline int tap_finish(void)
+{
+	if (tap_count != tap_planned)
+		tap_diag("planned %d tests but ran %d", tap_planned, tap_count);
+	tap_diag("Totals: pass:%d fail:%d", tap_count - tap_failed, tap_failed);
+	return (tap_failed || tap_count != tap_planned) ? 1 : 0;
+}
+
+/* ---- errno names for messages ---- */
+
+static inline const char *tap_errname(int e)
+{
+	switch (e) {
+	case 0: return "0";
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EIO: return "EIO";
+	case ENXIO: return "ENXIO";
+	case E2BIG: return "E2BIG";
+	case EBADF: return "EBADF";
+	case EAGAIN: return "EAGAIN";
+	case ENOMEM: return "ENOMEM";
+	case EFAULT: return "EFAULT";
+	case EBUSY: return "EBUSY";
+	case EEXIST: return "EEXIST";
+	case ENODEV: return "ENODEV";
+	case EINVAL: return "EINVAL";
+	case ENOSPC: return "ENOSPC";
+	case ENOTTY: return "ENOTTY";
+	case ERANGE: return "ERANGE";
+	case ENOSYS: return "ENOSYS";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	default: return "E?";
+	}
+}
+
+/*
+ * Result of an ioctl as the kernel returned it: >= 0 value, or -errno.
+ * Both are plain numbers so tests can compare one int.
+ */
+static inline long tap_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	long r = ioctl(fd, req, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+/*
+ * Check one ioctl result against the expected one.  The description is the
+ * same whatever happened; the actual value is appended only on failure.
+ */
+static inline int tap_expect(long got, long want, const char *fmt, ...)
+{
+	char desc[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	if (got == want) {
+		tap_result(1, "%s", desc);
+		return 1;
+	}
+	if (got < 0 && got > -4096)
+		tap_result(0, "%s (got -%s, want %ld)", desc,
+			   tap_errname((int)-got), want);
+	else
+		tap_result(0, "%s (got %ld, want %ld)", desc, got, want);
+	return 0;
+}
+
+/* ---- KVM helpers ---- */
+
+static inline const char *tap_device(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-')
+			return argv[i];
+	return DEFAULT_DEVICE;
+}
+
+static inline int tap_open_dev(const char *path)
+{
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static inline int tap_create_vm(int devfd)
+{
+	return (int)tap_ioctl(devfd, KVM_CREATE_VM, 0);
+}
+
+static inline long tap_set(int vmfd, uint32_t as, uint32_t id, uint32_t flags,
+			   uint64_t gpa, uint64_t size, uint64_t hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = (as << 16) | id,
+		.flags = flags,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = hva,
+	};
+
+	return tap_ioctl(vmfd, KVM_SET_USER_MEMORY_REGION, (unsigned long)&r);
+}
+
+static inline long tap_get_dirty(int vmfd, uint32_t as, uint32_t id, void *bitmap)
+{
+	struct kvm_dirty_log log;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = (as << 16) | id;
+	log.dirty_bitmap = bitmap;
+	return tap_ioctl(vmfd, KVM_GET_DIRTY_LOG, (unsigned long)&log);
+}
+
+static inline long tap_clear_dirty(int vmfd, uint32_t as, uint32_t id,
+				   uint64_t first, uint32_t num, void *bitmap)
+{
+	struct kvm_clear_dirty_log log;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = (as << 16) | id;
+	log.first_page = first;
+	log.num_pages = num;
+	log.dirty_bitmap = bitmap;
+	return tap_ioctl(vmfd, KVM_CLEAR_DIRTY_LOG, (unsigned long)&log);
+}
+
+static inline long tap_enable_cap(int vmfd, uint32_t cap, uint32_t flags,
+				  uint64_t a0)
+{
+	struct kvm_enable_cap c;
+
+	memset(&c, 0, sizeof(c));
+	c.cap = cap;
+	c.flags = flags;
+	c.args[0] = a0;
+	return tap_ioctl(vmfd, KVM_ENABLE_CAP, (unsigned long)&c);
+}
+
+/* Anonymous, never touched, backing for slots. */
+static inline void *tap_map(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Highest end (exclusive) of a user range access_ok() accepts: TASK_SIZE_MAX,
+ * which depends on whether the kernel runs with 5-level paging.  A mapping
+ * above the 47-bit boundary is only possible with 5-level paging.
+ */
+static inline uint64_t tap_task_size_max(void)
+{
+	void *hint = (void *)(1UL << 50);
+	void *p = mmap(hint, PAGE_SZ, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return (1UL << 47) - PAGE_SZ;
+	munmap(p, PAGE_SZ);
+	if (p != hint)
+		return (1UL << 47) - PAGE_SZ;
+	return (1UL << 56) - PAGE_SZ;
+}
+
+static inline int tap_popcount(const void *buf, size_t bytes)
+{
+	const unsigned char *b = buf;
+	int n = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		n += __builtin_popcount(b[i]);
+	return n;
+}
+
+#endif

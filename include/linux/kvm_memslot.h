@@ -271,12 +271,15 @@ int kvm_memslot_visit_all(struct kvm_memslots *slots,
  * struct kvm_memslot_hint - a vCPU's last-used slot
  * @slot:       the slot last found
  * @generation: generation of the set @slot was found in
+ * @as_id:      address space of that set
  *
- * Valid only while the set of that generation is the one being read.
+ * Valid only while the set of that generation and address space is the
+ * one being read (both address spaces' sets may share a generation).
  */
 struct kvm_memslot_hint {
 	struct kvm_memory_slot *slot;
 	u64 generation;
+	u16 as_id;
 };
 
 struct kvm_memory_slot *kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,

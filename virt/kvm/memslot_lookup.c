@@ -85,8 +85,12 @@ struct kvm_memory_slot *kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
 {
 	struct kvm_memory_slot *slot = hint->slot;
 
-	/* A hint from another generation may point to freed memory. */
+	/*
+	 * A hint from another generation may point to freed memory; sets of
+	 * two address spaces published together share a generation.
+	 */
 	if (slot && hint->generation == slots->generation &&
+	    hint->as_id == slots->as_id &&
 	    gfn >= slot->base_gfn && gfn < kvm_memslot_end(slot))
 		return slot;
 
@@ -94,6 +98,7 @@ struct kvm_memory_slot *kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
 	if (slot) {
 		hint->slot = slot;
 		hint->generation = slots->generation;
+		hint->as_id = slots->as_id;
 	}
 	return slot;
 }
@@ -163,7 +168,7 @@ static int walk_hva(struct kvm_memslot_node *node, struct kvm_memslot_walk *walk
 		return ret;
 
 	/* This node and its right subtree start at or after the range end. */
-	if (node->slot->userspace_addr >= walk->end)
+	if (node->key >= walk->end)
 		return 0;
 
 	slot_end = node->slot->userspace_addr + (node->slot->npages << PAGE_SHIFT);

@@ -105,26 +105,33 @@ static unsigned long slot_hva_end(const struct kvm_memory_slot *slot)
 	return slot->userspace_addr + (slot->npages << PAGE_SHIFT);
 }
 
-static int slot_cmp(enum kvm_memslot_tree_kind kind,
-		    const struct kvm_memory_slot *a,
-		    const struct kvm_memory_slot *b)
+static u64 slot_key(enum kvm_memslot_tree_kind kind,
+		    const struct kvm_memory_slot *slot)
 {
 	switch (kind) {
 	case KVM_MEMSLOT_BY_GFN:
-		if (a->base_gfn != b->base_gfn)
-			return a->base_gfn < b->base_gfn ? -1 : 1;
-		return 0;
+		return slot->base_gfn;
 	case KVM_MEMSLOT_BY_HVA:
-		/* Slots may alias host memory: the id breaks the tie. */
-		if (a->userspace_addr != b->userspace_addr)
-			return a->userspace_addr < b->userspace_addr ? -1 : 1;
-		fallthrough;
+		return slot->userspace_addr;
 	case KVM_MEMSLOT_BY_ID:
 	default:
-		if (a->id != b->id)
-			return a->id < b->id ? -1 : 1;
-		return 0;
+		return slot->id;
 	}
+}
+
+/* Order @slot against @node in a tree of the given kind. */
+static int slot_cmp(enum kvm_memslot_tree_kind kind,
+		    const struct kvm_memory_slot *slot,
+		    const struct kvm_memslot_node *node)
+{
+	u64 key = slot_key(kind, slot);
+
+	if (key != node->key)
+		return key < node->key ? -1 : 1;
+	/* Slots may alias host memory: the id breaks the tie. */
+	if (kind == KVM_MEMSLOT_BY_HVA && slot->id != node->slot->id)
+		return slot->id < node->slot->id ? -1 : 1;
+	return 0;
 }
 
 static int node_height(const struct kvm_memslot_node *node)
@@ -197,6 +204,7 @@ static struct kvm_memslot_node *node_cow(struct kvm_memslot_txn *txn,
 	copy->left = node->left;
 	copy->right = node->right;
 	copy->slot = node->slot;
+	copy->key = node->key;
 	copy->max_hva_end = node->max_hva_end;
 	copy->height = node->height;
 	node_retire(txn, node);
@@ -281,11 +289,12 @@ static struct kvm_memslot_node *insert(struct kvm_memslot_txn *txn,
 		if (!node)
 			return NULL;
 		node->slot = slot;
+		node->key = slot_key(kind, slot);
 		node_update(node);
 		return node;
 	}
 
-	cmp = slot_cmp(kind, slot, node->slot);
+	cmp = slot_cmp(kind, slot, node);
 	if (WARN_ON_ONCE(!cmp)) {
 		txn->err = -EEXIST;
 		return node;
@@ -337,7 +346,7 @@ static struct kvm_memslot_node *erase(struct kvm_memslot_txn *txn,
 		return NULL;
 	}
 
-	cmp = slot_cmp(kind, slot, node->slot);
+	cmp = slot_cmp(kind, slot, node);
 	if (!cmp) {
 		if (!node->left || !node->right) {
 			child = node->left ? node->left : node->right;
@@ -352,6 +361,7 @@ static struct kvm_memslot_node *erase(struct kvm_memslot_txn *txn,
 		if (!copy)
 			return node;
 		copy->slot = min->slot;
+		copy->key = min->key;
 		copy->right = child;
 		node_retire(txn, min);
 		return rebalance(txn, copy);
@@ -384,7 +394,7 @@ static struct kvm_memslot_node *replace(struct kvm_memslot_txn *txn,
 		return NULL;
 	}
 
-	cmp = slot_cmp(kind, old, node->slot);
+	cmp = slot_cmp(kind, old, node);
 	if (cmp) {
 		child = replace(txn, kind, cmp < 0 ? node->left : node->right,
 				old, new);
@@ -471,7 +481,7 @@ struct kvm_memory_slot *kvm_memslot_tree_floor(struct kvm_memslot_node *root,
 	struct kvm_memory_slot *floor = NULL;
 
 	while (root) {
-		if (gfn < root->slot->base_gfn) {
+		if (gfn < root->key) {
 			root = root->left;
 		} else {
 			floor = root->slot;
@@ -494,7 +504,7 @@ struct kvm_memory_slot *kvm_memslot_tree_ceil(struct kvm_memslot_node *root,
 	struct kvm_memory_slot *ceil = NULL;
 
 	while (root) {
-		if (gfn > root->slot->base_gfn) {
+		if (gfn > root->key) {
 			root = root->right;
 		} else {
 			ceil = root->slot;
@@ -515,9 +525,9 @@ struct kvm_memory_slot *kvm_memslot_tree_find_id(struct kvm_memslot_node *root,
 						 u16 id)
 {
 	while (root) {
-		if (id == root->slot->id)
+		if (id == root->key)
 			return root->slot;
-		root = id < root->slot->id ? root->left : root->right;
+		root = id < root->key ? root->left : root->right;
 	}
 	return NULL;
 }

@@ -12,6 +12,8 @@
  * @left:        smaller keys
  * @right:       larger keys
  * @slot:        the slot this node orders
+ * @key:         the slot's base gfn, id or host address, by the tree's order,
+ *               kept here so that a lookup touches one cache line per level
  * @max_hva_end: largest userspace end address in this subtree (the
  *               augmentation that makes the hva tree an interval tree)
  * @txn:         id of the transaction that allocated the node; only that
@@ -24,6 +26,7 @@ struct kvm_memslot_node {
 	struct kvm_memslot_node *left;
 	struct kvm_memslot_node *right;
 	struct kvm_memory_slot *slot;
+	u64 key;
 	unsigned long max_hva_end;
 	u64 txn;
 	int height;

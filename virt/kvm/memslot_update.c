@@ -662,13 +662,21 @@ int kvm_memslot_set_regions(struct kvm_memslot_vm *vm,
 			    unsigned int nr, unsigned int *failed)
 {
 	struct kvm_memslot_update u = { .vm = vm };
+	struct kvm_memslot_change_rec single = {};
 	unsigned int i, as_id;
 	int r = 0;
 
 	if (!nr)
 		return 0;
 
-	u.changes = kvcalloc(nr, sizeof(*u.changes), GFP_KERNEL_ACCOUNT);
+	/*
+	 * In-tree KVM allocates nothing before its checks: neither may a
+	 * single change, or -ENOMEM could win over the errno of a check.
+	 */
+	if (nr == 1)
+		u.changes = &single;
+	else
+		u.changes = kvcalloc(nr, sizeof(*u.changes), GFP_KERNEL_ACCOUNT);
 	if (!u.changes) {
 		u.failed = 0;
 		r = -ENOMEM;
@@ -714,7 +722,8 @@ int kvm_memslot_set_regions(struct kvm_memslot_vm *vm,
 
 out_unlock:
 	mutex_unlock(&vm->slots_lock);
-	kvfree(u.changes);
+	if (u.changes != &single)
+		kvfree(u.changes);
 out:
 	if (r && failed)
 		*failed = u.failed;

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memslot benchmark (userspace harness): update latency (create, delete,
+ * move, flags) and lookup latency (find_gfn random, find_gfn with a hint,
+ * find_id, hva range walk) against the number of slots.  Prints ns/op and
+ * the cost ratio between 32764 and 64 slots; never asserts on time.
+ *
+ *   memslot_bench [--short]
+ *
+ * Updates run against a backend whose hooks do nothing, so the figures are
+ * the core's own cost, grace periods (delete, move) included.
+ *
+ * Two kinds of gfn lookup are timed.  "find_gfn" draws its targets from
+ * every slot, so at 32764 slots most tree levels miss the CPU caches and
+ * the figure measures the memory hierarchy as much as the tree.  "hot64"
+ * draws them from 64 slots spread over the whole set, the working set of
+ * a real guest, and so measures the cost of the tree walk itself.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/kvm_memslot.h>
+#include "harness.h"
+
+#define PG		PAGE_SIZE
+#define SLOT_PAGES	16
+#define SLOT_STRIDE	32		/* gfns between slot starts */
+#define HVA_BASE	0x100000000000UL
+#define FAR_GFN		(1ULL << 30)	/* where moved slots go */
+
+static int nop_prepare(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *old,
+		       struct kvm_memory_slot *new, enum kvm_memslot_change change)
+{
+	return 0;
+}
+
+static const struct kvm_memslot_ops bench_ops = {
+	.name = "bench",
+	.nr_address_spaces = 2,
+	.nr_user_slots = 32764,
+	.readonly_mem = true,
+	.prepare_memory_region = nop_prepare,
+};
+
+enum { C_CREATE, C_DELETE, C_MOVE, C_FLAGS, C_FIND, C_HOT, C_HINT, C_ID, C_HVA, NR_COLS };
+static const char *const col_names[NR_COLS] = {
+	"create", "delete", "move", "flags", "find_gfn", "hot64", "gfn+hint", "find_id",
+	"hva_range",
+};
+
+static int set(struct kvm_memslot_vm *vm, u32 slot, u32 flags, u64 gfn, u64 npages)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gfn << PAGE_SHIFT,
+		.memory_size = npages * PG,
+		.userspace_addr = HVA_BASE + (u64)(slot & 0xffff) * SLOT_PAGES * PG,
+	};
+	int ret = kvm_memslot_set_user_region(vm, &r);
+
+	if (ret) {
+		fprintf(stderr, "bench: update of slot %u failed: %d\n", slot, ret);
+		exit(1);
+	}
+	return ret;
+}
+
+static int count_cb(struct kvm_memory_slot *s, void *data)
+{
+	(*(unsigned long *)data)++;
+	return 0;
+}
+
+static volatile unsigned long sink;
+
+static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int lookup_iters,
+		      double *out)
+{
+	struct kvm_memslot_vm *vm = calloc(1, sizeof(*vm));
+	struct kvm_memslot_hint hint = { 0 };
+	unsigned int i, spare = n - 1, mid = (n - 1) / 2;
+	uint64_t seed = n, t0;
+	unsigned long acc = 0;
+	int idx;
+
+	if (kvm_memslot_vm_init(vm, &bench_ops, NULL))
+		exit(1);
+	/* n - 1 resident slots; slot n - 1 is created and deleted to time updates */
+	for (i = 0; i + 1 < n; i++)
+		set(vm, i, 0, (u64)i * SLOT_STRIDE, SLOT_PAGES);
+
+	/* create / delete of the spare id: the set size alternates n-1 / n */
+	out[C_CREATE] = out[C_DELETE] = 0;
+	for (i = 0; i < upd_iters; i++) {
+		t0 = harness_now_ns();
+		set(vm, spare, 0, (u64)spare * SLOT_STRIDE, SLOT_PAGES);
+		out[C_CREATE] += harness_now_ns() - t0;
+		t0 = harness_now_ns();
+		set(vm, spare, 0, 0, 0);
+		out[C_DELETE] += harness_now_ns() - t0;
+	}
+	out[C_CREATE] /= upd_iters;
+	out[C_DELETE] /= upd_iters;
+	set(vm, spare, 0, (u64)spare * SLOT_STRIDE, SLOT_PAGES);
+
+	/* move a slot from the middle out and back */
+	t0 = harness_now_ns();
+	for (i = 0; i < upd_iters; i++)
+		set(vm, mid, 0, (i & 1) ? (u64)mid * SLOT_STRIDE : FAR_GFN, SLOT_PAGES);
+	out[C_MOVE] = (double)(harness_now_ns() - t0) / upd_iters;
+	if (upd_iters & 1)
+		set(vm, mid, 0, (u64)mid * SLOT_STRIDE, SLOT_PAGES);
+
+	/* dirty logging on and off */
+	t0 = harness_now_ns();
+	for (i = 0; i < upd_iters; i++)
+		set(vm, mid, (i & 1) ? 0 : KVM_MEM_LOG_DIRTY_PAGES, (u64)mid * SLOT_STRIDE, SLOT_PAGES);
+	out[C_FLAGS] = (double)(harness_now_ns() - t0) / upd_iters;
+
+	idx = srcu_read_lock(&vm->srcu);
+	{
+		struct kvm_memslots *slots = kvm_memslots_get(vm, 0);
+		u64 span = (u64)n * SLOT_STRIDE;
+		u64 *gfns = malloc(sizeof(*gfns) * 4096);
+		u64 *hot = malloc(sizeof(*hot) * 4096);
+		unsigned int stride = n >= 64 ? n / 64 : 1;
+		u16 *ids = malloc(sizeof(*ids) * 4096);
+		unsigned long *hvas = malloc(sizeof(*hvas) * 4096);
+
+		for (i = 0; i < 4096; i++) {
+			gfns[i] = harness_rand(&seed) % span;
+			ids[i] = harness_rand(&seed) % n;
+			hvas[i] = HVA_BASE + (harness_rand(&seed) % ((u64)n * SLOT_PAGES)) * PG;
+			hot[i] = (harness_rand(&seed) % 64 * stride % n) * SLOT_STRIDE +
+				 harness_rand(&seed) % SLOT_PAGES;
+		}
+
+		t0 = harness_now_ns();
+		for (i = 0; i < lookup_iters; i++)
+			acc += (unsigned long)kvm_memslot_find_gfn(slots, gfns[i & 4095]);
+		out[C_FIND] = (double)(harness_now_ns() - t0) / lookup_iters;
+
+		t0 = harness_now_ns();
+		for (i = 0; i < lookup_iters; i++)
+			acc += (unsigned long)kvm_memslot_find_gfn(slots, hot[i & 4095]);
+		out[C_HOT] = (double)(harness_now_ns() - t0) / lookup_iters;
+
+		/* a vCPU touching consecutive pages: mostly hint hits */
+		t0 = harness_now_ns();
+		for (i = 0; i < lookup_iters; i++)
+			acc += (unsigned long)kvm_memslot_find_gfn_hint(slots,
+					gfns[(i / 64) & 4095] / SLOT_STRIDE * SLOT_STRIDE + (i % SLOT_PAGES),
+					&hint);
+		out[C_HINT] = (double)(harness_now_ns() - t0) / lookup_iters;
+
+		t0 = harness_now_ns();
+		for (i = 0; i < lookup_iters; i++)
+			acc += (unsigned long)kvm_memslot_find_id(slots, ids[i & 4095]);
+		out[C_ID] = (double)(harness_now_ns() - t0) / lookup_iters;
+
+		/* 16-page host ranges: one or two slots each */
+		t0 = harness_now_ns();
+		for (i = 0; i < lookup_iters / 4; i++)
+			kvm_memslot_visit_hva(slots, hvas[i & 4095], hvas[i & 4095] + 16 * PG,
+					      count_cb, &acc);
+		out[C_HVA] = (double)(harness_now_ns() - t0) / (lookup_iters / 4);
+		free(gfns);
+		free(hot);
+		free(ids);
+		free(hvas);
+	}
+	srcu_read_unlock(&vm->srcu, idx);
+	sink = acc;
+
+	kvm_memslot_vm_destroy(vm);
+	free(vm);
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned int sizes[] = { 1, 64, 512, 4096, 32764 };
+	const unsigned int nr_sizes = sizeof(sizes) / sizeof(sizes[0]);
+	bool short_mode = argc > 1 && !strcmp(argv[1], "--short");
+	unsigned int upd_iters = short_mode ? 40 : 400;
+	unsigned int lookup_iters = short_mode ? 200000 : 4000000;
+	double res[5][NR_COLS];
+	unsigned int s, c;
+
+	harness_rcu_register_thread();
+	printf("memslot benchmark (%s): ns per operation; updates include their grace periods\n",
+	       short_mode ? "short" : "full");
+	printf("%8s", "slots");
+	for (c = 0; c < NR_COLS; c++)
+		printf(" %10s", col_names[c]);
+	printf("\n");
+	for (s = 0; s < nr_sizes; s++) {
+		bench_one(sizes[s], upd_iters, lookup_iters, res[s]);
+		printf("%8u", sizes[s]);
+		for (c = 0; c < NR_COLS; c++)
+			printf(" %10.0f", res[s][c]);
+		printf("\n");
+		fflush(stdout);
+	}
+	printf("%8s", "32764/64");
+	for (c = 0; c < NR_COLS; c++)
+		printf(" %9.2fx", res[1][c] > 0 ? res[4][c] / res[1][c] : 0.0);
+	printf("\n");
+	harness_quiesce();
+	harness_rcu_unregister_thread();
+	return 0;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * kvm-memslot: the objects behind /dev/kvm-memslot's file descriptors.
+ *
+ * A VM wraps the generic memslot state (struct kvm_memslot_vm) with what
+ * the file operations need: the owning mm, a reference count shared by the
+ * VM fd and every vCPU fd, and the vCPUs.  The memslot core never sees
+ * these objects; backends that need the vCPUs (a TLB flush is a request to
+ * every vCPU) reach them with kvm_memslot_host_vm().
+ */
+#ifndef __LINUX_KVM_MEMSLOT_HOST_H
+#define __LINUX_KVM_MEMSLOT_HOST_H
+
+#include <linux/kref.h>
+#include <linux/kvm.h>
+#include <linux/kvm_memslot.h>
+#include <linux/mutex.h>
+#include <linux/signal_types.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+struct mm_struct;
+
+/*
+ * vCPU limits of in-tree x86 KVM in Linux 6.1: KVM_MAX_VCPUS, and vCPU
+ * ids (APIC ids) up to four times that, since an APIC id also encodes the
+ * topology.
+ */
+#define KVM_MEMSLOT_MAX_VCPUS		1024
+#define KVM_MEMSLOT_MAX_VCPU_IDS	(4 * KVM_MEMSLOT_MAX_VCPUS)
+
+/*
+ * The vCPU fd maps what x86 KVM's does, page by page: struct kvm_run, the
+ * port I/O data page and the coalesced MMIO ring, so that a client sizes
+ * and maps it unchanged (KVM_GET_VCPU_MMAP_SIZE).
+ */
+#define KVM_MEMSLOT_VCPU_RUN_PAGE	0
+#define KVM_MEMSLOT_VCPU_PIO_PAGE	1
+#define KVM_MEMSLOT_VCPU_MMIO_RING_PAGE	2
+#define KVM_MEMSLOT_VCPU_MMAP_PAGES	3
+
+/**
+ * struct kvm_memslot_host_vm - a VM created on /dev/kvm-memslot
+ * @slots:         the memslot state the core works on
+ * @type:          the KVM_CREATE_VM type, which picked @slots.ops
+ * @mm:            the creating process's mm; ioctls from any other mm fail
+ *                 with EIO, as in KVM, because guest memory is addressed by
+ *                 host virtual addresses of this mm
+ * @refcount:      one reference for the VM fd and one per vCPU fd; the VM
+ *                 is destroyed when the last one is closed
+ * @lock:          protects @created_vcpus and insertion into @vcpus
+ * @created_vcpus: vCPUs being created or created, against the limit
+ * @vcpus:         the vCPUs, indexed by vCPU id; they live as long as the VM
+ */
+struct kvm_memslot_host_vm {
+	struct kvm_memslot_vm slots;
+	unsigned long type;
+	struct mm_struct *mm;
+	struct kref refcount;
+	struct mutex lock;	/* vCPU creation; see above */
+	unsigned int created_vcpus;
+	struct xarray vcpus;
+};
+
+/**
+ * struct kvm_memslot_vcpu - a vCPU of a kvm-memslot VM
+ * @vm:            the VM; the vCPU fd holds a reference on it
+ * @id:            the vCPU id given to KVM_CREATE_VCPU
+ * @mutex:         serializes the vCPU's ioctls, as in KVM
+ * @run:           struct kvm_run, shared with userspace
+ * @pages:         the pages userspace maps from the vCPU fd; @run is the
+ *                 first
+ * @sigset_active: KVM_SET_SIGNAL_MASK installed @sigset
+ * @sigset:        signals blocked while the vCPU executes guest accesses
+ * @hint:          the last slot this vCPU's accesses found, for the lookup
+ *                 fast path
+ */
+struct kvm_memslot_vcpu {
+	struct kvm_memslot_host_vm *vm;
+	u32 id;
+	struct mutex mutex;	/* see above */
+	struct kvm_run *run;
+	struct page *pages[KVM_MEMSLOT_VCPU_MMAP_PAGES];
+	bool sigset_active;
+	sigset_t sigset;
+	struct kvm_memslot_hint hint;
+};
+
+/**
+ * kvm_memslot_host_vm() - the VM that owns some memslot state
+ * @slots: memslot state embedded in a struct kvm_memslot_host_vm
+ *
+ * Return: the enclosing VM.
+ */
+static inline struct kvm_memslot_host_vm *
+kvm_memslot_host_vm(struct kvm_memslot_vm *slots)
+{
+	return container_of(slots, struct kvm_memslot_host_vm, slots);
+}
+
+/* virt/kvm/memslot_vm_fd.c */
+const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type);
+long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap);
+int kvm_memslot_create_vm(unsigned long type);
+void kvm_memslot_vm_get(struct kvm_memslot_host_vm *vm);
+void kvm_memslot_vm_put(struct kvm_memslot_host_vm *vm);
+
+/* virt/kvm/memslot_vcpu.c */
+int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id);
+void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu);
+
+/* virt/kvm/memslot_dirty_log.c */
+int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
+			      const struct kvm_dirty_log *log);
+int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
+				const struct kvm_clear_dirty_log *log);
+
+/* arch/x86/kvm/memslot_x86.c */
+extern const struct kvm_memslot_ops kvm_memslot_x86_ept_ops;
+void kvm_memslot_x86_init(void);
+
+#endif /* __LINUX_KVM_MEMSLOT_HOST_H */

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm-memslot: VM creation and the VM file descriptor.
+ *
+ * Validation order and errnos follow Linux 6.1's x86 KVM, so that a test
+ * can point the same call at /dev/kvm and /dev/kvm-memslot and expect the
+ * same result.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/compat.h>
+#include <linux/cpumask.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/kvm_memslot.h>
+#include <linux/kvm_memslot_host.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/kvm_memslot.h>
+
+/**
+ * kvm_memslot_backend() - the backend a KVM_CREATE_VM type selects
+ * @type: the type passed to KVM_CREATE_VM
+ *
+ * Return: the backend's ops, or NULL if no backend implements @type.
+ */
+const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type)
+{
+	switch (type) {
+	case KVM_MEMSLOT_VM_X86_EPT:
+		return &kvm_memslot_x86_ept_ops;
+	default:
+		return NULL;
+	}
+}
+
+/**
+ * kvm_memslot_check_extension() - answer KVM_CHECK_EXTENSION
+ * @ops: the backend of the VM asked, or of the default type for the device
+ * @cap: a KVM_CAP_* number
+ *
+ * Only capabilities this module implements are reported, with the values
+ * in-tree KVM gives for the architecture @ops models; everything else is
+ * 0, because a client that sees a capability will use it.
+ *
+ * Return: the capability's value, 0 if it is not supported.
+ */
+long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap)
+{
+	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_ENABLE_CAP_VM:
+		return 1;
+	case KVM_CAP_READONLY_MEM:
+		return ops->readonly_mem;
+	case KVM_CAP_NR_MEMSLOTS:
+		return ops->nr_user_slots;
+	case KVM_CAP_MULTI_ADDRESS_SPACE:
+		/* KVM leaves it unanswered (0) with a single address space. */
+		return ops->nr_address_spaces > 1 ? ops->nr_address_spaces : 0;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+		       KVM_DIRTY_LOG_INITIALLY_SET;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(unsigned int, num_online_cpus(),
+			     KVM_MEMSLOT_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return KVM_MEMSLOT_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KVM_MEMSLOT_MAX_VCPU_IDS;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * kvm_memslot_vm_get() - take a reference on a VM
+ * @vm: the VM; the caller must already hold a reference
+ */
+void kvm_memslot_vm_get(struct kvm_memslot_host_vm *vm)
+{
+	kref_get(&vm->refcount);
+}
+
+static void kvm_memslot_vm_free(struct kref *kref)
+{
+	struct kvm_memslot_host_vm *vm =
+		container_of(kref, struct kvm_memslot_host_vm, refcount);
+	struct kvm_memslot_vcpu *vcpu;
+	unsigned long id;
+
+	/* vCPUs may still point into the slot sets (their lookup hint). */
+	xa_for_each(&vm->vcpus, id, vcpu)
+		kvm_memslot_vcpu_free(vcpu);
+	xa_destroy(&vm->vcpus);
+
+	kvm_memslot_vm_destroy(&vm->slots);
+	mutex_destroy(&vm->lock);
+	/* Only now: the core's MMU notifier needed the mm until destroy. */
+	mmdrop(vm->mm);
+	kfree(vm);
+}
+
+/**
+ * kvm_memslot_vm_put() - drop a reference on a VM
+ * @vm: the VM
+ *
+ * Dropping the last reference destroys the VM, its vCPUs and its slots,
+ * so this may sleep.
+ */
+void kvm_memslot_vm_put(struct kvm_memslot_host_vm *vm)
+{
+	kref_put(&vm->refcount, kvm_memslot_vm_free);
+}
+
+static int kvm_memslot_vm_enable_cap(struct kvm_memslot_host_vm *vm,
+				     const struct kvm_enable_cap *cap)
+{
+	u64 allowed;
+
+	switch (cap->cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		/* INITIALLY_SET only makes sense with manual protection. */
+		allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+		if (cap->args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+			allowed |= KVM_DIRTY_LOG_INITIALLY_SET;
+		if (cap->flags || (cap->args[0] & ~allowed))
+			return -EINVAL;
+
+		/*
+		 * Slot creation (INITIALLY_SET) and the dirty log ioctls read
+		 * the mode under slots_lock; changing it there keeps each of
+		 * them on one mode from start to end.
+		 */
+		mutex_lock(&vm->slots.slots_lock);
+		vm->slots.manual_dirty_log_protect = cap->args[0];
+		mutex_unlock(&vm->slots.slots_lock);
+		return 0;
+	default:
+		/* What x86 KVM answers for every VM capability it lacks. */
+		return -EINVAL;
+	}
+}
+
+static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
+				 unsigned long arg)
+{
+	struct kvm_memslot_host_vm *vm = filp->private_data;
+	void __user *argp = (void __user *)arg;
+
+	/*
+	 * Slots hold host virtual addresses of the creator's mm; from any
+	 * other mm they would name different memory.
+	 */
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_CREATE_VCPU:
+		/* KVM takes the id as a u32 and ignores the upper bits. */
+		return kvm_memslot_create_vcpu(vm, (u32)arg);
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return kvm_memslot_vm_enable_cap(vm, &cap);
+	}
+	case KVM_SET_USER_MEMORY_REGION: {
+		struct kvm_userspace_memory_region mem;
+
+		if (copy_from_user(&mem, argp, sizeof(mem)))
+			return -EFAULT;
+		return kvm_memslot_set_user_region(&vm->slots, &mem);
+	}
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvm_memslot_get_dirty_log(&vm->slots, &log);
+	}
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_clear_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvm_memslot_clear_dirty_log(&vm->slots, &log);
+	}
+	case KVM_CHECK_EXTENSION:
+		return kvm_memslot_check_extension(vm->slots.ops, arg);
+	default:
+		/*
+		 * x86 KVM's answer to a VM ioctl it does not know, which
+		 * includes KVM_SET_USER_MEMORY_REGION2 (not in 6.1).
+		 */
+		return -ENOTTY;
+	}
+}
+
+#ifdef CONFIG_COMPAT
+/*
+ * The dirty log structures carry a user pointer in a 64-bit union; a
+ * 32-bit caller fills only its low half, so rebuild the native structure.
+ */
+struct kvm_memslot_compat_dirty_log {
+	__u32 slot;
+	__u32 padding1;
+	union {
+		compat_uptr_t dirty_bitmap;
+		__u64 padding2;
+	};
+};
+
+struct kvm_memslot_compat_clear_dirty_log {
+	__u32 slot;
+	__u32 num_pages;
+	__u64 first_page;
+	union {
+		compat_uptr_t dirty_bitmap;
+		__u64 padding2;
+	};
+};
+
+static long kvm_memslot_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
+					unsigned long arg)
+{
+	struct kvm_memslot_host_vm *vm = filp->private_data;
+	void __user *argp = compat_ptr(arg);
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (ioctl) {
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_memslot_compat_dirty_log clog;
+		struct kvm_dirty_log log = {};
+
+		if (copy_from_user(&clog, argp, sizeof(clog)))
+			return -EFAULT;
+		log.slot = clog.slot;
+		log.dirty_bitmap = compat_ptr(clog.dirty_bitmap);
+		return kvm_memslot_get_dirty_log(&vm->slots, &log);
+	}
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_memslot_compat_clear_dirty_log clog;
+		struct kvm_clear_dirty_log log = {};
+
+		if (copy_from_user(&clog, argp, sizeof(clog)))
+			return -EFAULT;
+		log.slot = clog.slot;
+		log.num_pages = clog.num_pages;
+		log.first_page = clog.first_page;
+		log.dirty_bitmap = compat_ptr(clog.dirty_bitmap);
+		return kvm_memslot_clear_dirty_log(&vm->slots, &log);
+	}
+	default:
+		/* The other structures have the same layout in both ABIs. */
+		return kvm_memslot_vm_ioctl(filp, ioctl, arg);
+	}
+}
+#endif
+
+static int kvm_memslot_vm_release(struct inode *inode, struct file *filp)
+{
+	kvm_memslot_vm_put(filp->private_data);
+	return 0;
+}
+
+static const struct file_operations kvm_memslot_vm_fops = {
+	.owner		= THIS_MODULE,
+	.release	= kvm_memslot_vm_release,
+	.unlocked_ioctl	= kvm_memslot_vm_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= kvm_memslot_vm_compat_ioctl,
+#endif
+	.llseek		= noop_llseek,
+};
+
+/**
+ * kvm_memslot_create_vm() - KVM_CREATE_VM on /dev/kvm-memslot
+ * @type: the VM type, which selects the backend
+ *
+ * The VM belongs to the calling process's mm.  It lives until its VM fd
+ * and all of its vCPU fds are closed.
+ *
+ * Return: the new VM fd, or a negative errno: EINVAL for an unknown type,
+ * as in-tree x86 KVM.
+ */
+int kvm_memslot_create_vm(unsigned long type)
+{
+	const struct kvm_memslot_ops *ops = kvm_memslot_backend(type);
+	struct kvm_memslot_host_vm *vm;
+	int r;
+
+	if (!ops)
+		return -EINVAL;
+
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	if (!vm)
+		return -ENOMEM;
+
+	vm->type = type;
+	kref_init(&vm->refcount);
+	mutex_init(&vm->lock);
+	xa_init(&vm->vcpus);
+	vm->mm = current->mm;
+	mmgrab(vm->mm);
+
+	r = kvm_memslot_vm_init(&vm->slots, ops, NULL);
+	if (r)
+		goto err_free;
+
+	/* Once the fd is installed, only its release may free the VM. */
+	r = anon_inode_getfd("kvm-vm", &kvm_memslot_vm_fops, vm,
+			     O_RDWR | O_CLOEXEC);
+	if (r < 0)
+		goto err_destroy;
+	return r;
+
+err_destroy:
+	kvm_memslot_vm_destroy(&vm->slots);
+err_free:
+	mutex_destroy(&vm->lock);
+	mmdrop(vm->mm);
+	kfree(vm);
+	return r;
+}

@@ -52,7 +52,9 @@ enum kvm_memslot_change {
  * @flags:          KVM_MEM_* flags, plus KVM_MEMSLOT_INVALID
  * @id:             slot id within its address space
  * @as_id:          address space
- * @dirty_bitmap:   one bit per page while KVM_MEM_LOG_DIRTY_PAGES is set
+ * @dirty_bitmap:   one bit per page while KVM_MEM_LOG_DIRTY_PAGES is set,
+ *                  followed by as many bits of scratch space for the
+ *                  snapshot KVM_GET_DIRTY_LOG copies out
  * @arch:           backend per-slot data (rmap, ...); an INVALID copy of a
  *                  slot and a FLAGS_ONLY successor share it with the original
  *
@@ -119,6 +121,19 @@ struct kvm_memslots {
 struct kvm_memslot_vm;
 
 /**
+ * enum kvm_memslot_walk_result - what a simulated hardware walk found
+ * @KVM_MEMSLOT_WALK_HIT:  a present translation permitting the access
+ * @KVM_MEMSLOT_WALK_MISS: no usable translation: the access faults
+ * @KVM_MEMSLOT_WALK_MMIO: a cached "no slot here" entry of the current
+ *                         generation: the access exits to userspace
+ */
+enum kvm_memslot_walk_result {
+	KVM_MEMSLOT_WALK_HIT,
+	KVM_MEMSLOT_WALK_MISS,
+	KVM_MEMSLOT_WALK_MMIO,
+};
+
+/**
  * struct kvm_memslot_gfn_range - a gfn range of one slot, for the MMU hooks
  * @slot:  the slot; may be INVALID
  * @start: first gfn
@@ -168,6 +183,32 @@ struct kvm_memslot_ops {
 			      const struct kvm_memslot_gfn_range *range);
 	bool (*test_age_gfn_range)(struct kvm_memslot_vm *vm,
 				   const struct kvm_memslot_gfn_range *range);
+
+	/*
+	 * The vCPU access path (virt/kvm/memslot_access.c).  walk runs in
+	 * simulated guest mode, without mmu_lock, like a hardware walk: table
+	 * pages are freed only after a remote TLB flush, which waits for
+	 * every vCPU to leave guest mode.  On a hit it returns the host pfn
+	 * and the byte offset is the caller's.  The other hooks run with
+	 * mmu_lock held.
+	 */
+	enum kvm_memslot_walk_result (*walk)(struct kvm_memslot_vm *vm,
+					     int as_id, u64 gpa, bool write,
+					     u64 generation, unsigned long *pfn);
+	/* Map @gfn of @slot to @pfn at @level (1: 4 KiB, 2: 2 MiB). */
+	int (*map)(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
+		   kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
+		   int level);
+	/* Cache that no slot backs @gfn in the set of @generation. */
+	int (*map_mmio)(struct kvm_memslot_vm *vm, int as_id,
+			kvm_memslot_gfn_t gfn, u64 generation);
+	/* Write-protect the pages of @mask at @gfn_offset; true if a flush is needed. */
+	bool (*protect_dirty_gfns)(struct kvm_memslot_vm *vm,
+				   const struct kvm_memory_slot *slot,
+				   kvm_memslot_gfn_t gfn_offset,
+				   unsigned long mask);
+	/* Count translations violating the invariants; log each one. */
+	unsigned long (*audit)(struct kvm_memslot_vm *vm);
 };
 
 /**
@@ -213,6 +254,12 @@ struct kvm_memslot_stats {
  * @reclaim_pending:  retired batches not yet freed
  * @stats:            counters of protocol events
  * @transit_waits:    faults that met a gfn in transition and waited
+ * @mmu_lock:         protects the backend's translations
+ * @mmu_invalidate_seq: bumped when an MMU-notifier invalidation ends; a
+ *                    fault that resolved a pfn under an older value retries
+ * @mmu_invalidate_in_progress: invalidations started and not ended
+ * @mmu_invalidate_start: host range of the invalidations in progress
+ * @mmu_invalidate_end: ditto, one past its end
  */
 struct kvm_memslot_vm {
 	const struct kvm_memslot_ops *ops;
@@ -235,6 +282,11 @@ struct kvm_memslot_vm {
 	atomic_t reclaim_pending;
 	struct kvm_memslot_stats stats;
 	atomic64_t transit_waits;
+	spinlock_t mmu_lock;
+	unsigned long mmu_invalidate_seq;
+	long mmu_invalidate_in_progress;
+	unsigned long mmu_invalidate_start;
+	unsigned long mmu_invalidate_end;
 };
 
 /* virt/kvm/memslot_vm.c */

@@ -17,9 +17,10 @@
  * bitmap allocated) until they return, and they never run concurrently
  * with each other.
  *
- * The copies of the bitmap live in buffers allocated per call, which can
- * be large (a 2^31-page slot has a 256 MiB bitmap): a failure is reported
- * as ENOMEM rather than warned about, since userspace chose the size.
+ * The snapshot GET_DIRTY_LOG copies out and the mask CLEAR_DIRTY_LOG
+ * copies in live in the second half of the bitmap allocation, which
+ * slots_lock keeps to one user at a time: neither ioctl allocates, so
+ * neither can fail for lack of memory, as in KVM.
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
@@ -96,13 +97,13 @@ static void dirty_log_flush_tlbs(struct kvm_memslot_vm *vm,
  * lost if the copy faults.
  *
  * Return: 0, or -EINVAL for an address space or slot id out of range,
- * -ENOENT if the slot does not exist or does not log, -EFAULT, -ENOMEM.
+ * -ENOENT if the slot does not exist or does not log, -EFAULT.
  */
 int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
 			      const struct kvm_dirty_log *log)
 {
 	struct kvm_memory_slot *slot;
-	unsigned long *bitmap, *snapshot = NULL;
+	unsigned long *bitmap, *snapshot;
 	unsigned long i, n;
 	bool flush = false;
 	int r = 0;
@@ -119,11 +120,9 @@ int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
 	n = dirty_bitmap_bytes(slot);
 
 	if (!vm->manual_dirty_log_protect) {
-		snapshot = kvzalloc(n, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-		if (!snapshot) {
-			r = -ENOMEM;
-			goto out;
-		}
+		/* slots_lock keeps the scratch half ours until the copy is done. */
+		snapshot = bitmap + n / sizeof(long);
+		memset(snapshot, 0, n);
 
 		for (i = 0; i < n / sizeof(long); i++) {
 			unsigned long mask;
@@ -144,7 +143,6 @@ int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
 
 	if (copy_to_user(log->dirty_bitmap, bitmap, n))
 		r = -EFAULT;
-	kvfree(snapshot);
 out:
 	mutex_unlock(&vm->slots_lock);
 	return r;
@@ -164,13 +162,13 @@ out:
  *
  * Return: 0, or -EINVAL for an address space, slot id or range out of
  * bounds or misaligned, -ENOENT if the slot does not exist or does not
- * log, -EFAULT, -ENOMEM.
+ * log, -EFAULT.
  */
 int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
 				const struct kvm_clear_dirty_log *log)
 {
 	struct kvm_memory_slot *slot;
-	unsigned long *bitmap, *mask_buf = NULL;
+	unsigned long *bitmap, *mask_buf;
 	unsigned long i, nr_words;
 	bool flush = false;
 	int r = 0;
@@ -204,12 +202,8 @@ int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
 	if (!nr_words)
 		goto out;
 
-	mask_buf = kvmalloc_array(nr_words, sizeof(long),
-				  GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!mask_buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+	/* slots_lock keeps the scratch half of the bitmap ours. */
+	mask_buf = slot->dirty_bitmap + dirty_bitmap_bytes(slot) / sizeof(long);
 	if (copy_from_user(mask_buf, log->dirty_bitmap,
 			   nr_words * sizeof(long))) {
 		r = -EFAULT;
@@ -238,7 +232,6 @@ int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
 	if (flush)
 		dirty_log_flush_tlbs(vm, slot);
 out:
-	kvfree(mask_buf);
 	mutex_unlock(&vm->slots_lock);
 	return r;
 }

@@ -123,6 +123,7 @@ struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 						 kvm_memslot_gfn_t gfn,
 						 struct kvm_memslot_hint *hint,
 						 int *srcu_idx)
+	__acquires(&vm->srcu)
 {
 	struct kvm_memslot_hint no_hint = {};
 	struct kvm_memory_slot *slot;

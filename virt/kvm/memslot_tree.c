@@ -480,13 +480,16 @@ struct kvm_memory_slot *kvm_memslot_tree_floor(struct kvm_memslot_node *root,
 {
 	struct kvm_memory_slot *floor = NULL;
 
+	/*
+	 * Written so that the compiler can use conditional moves: the
+	 * direction taken at each level is random for random lookups, and
+	 * mispredicted branches would cost more than the loads.
+	 */
 	while (root) {
-		if (gfn < root->key) {
-			root = root->left;
-		} else {
-			floor = root->slot;
-			root = root->right;
-		}
+		bool right = gfn >= root->key;
+
+		floor = right ? root->slot : floor;
+		root = right ? root->right : root->left;
 	}
 	return floor;
 }

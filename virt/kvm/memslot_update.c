@@ -460,7 +460,8 @@ static int kvm_memslot_prepare_one(struct kvm_memslot_update *u,
 		if (old && old->dirty_bitmap) {
 			new->dirty_bitmap = old->dirty_bitmap;
 		} else {
-			new->dirty_bitmap = kvcalloc(BITS_TO_LONGS(new->npages),
+			/* The second half is GET_DIRTY_LOG's snapshot buffer. */
+			new->dirty_bitmap = kvcalloc(2 * BITS_TO_LONGS(new->npages),
 						     sizeof(long), GFP_KERNEL_ACCOUNT);
 			if (!new->dirty_bitmap)
 				return -ENOMEM;

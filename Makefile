@@ -40,8 +40,15 @@ selftests:
 vmtest: all selftests
 	tests/vm/run.sh
 
+# Recorded QEMU traces live in ../shared/traces; TRACES_DIR= overrides.
+TRACES_DIR ?= $(abspath $(CURDIR)/../shared/traces)
+DEMO_TRACES := $(wildcard $(TRACES_DIR)/q35-dimm-migrate.trace $(TRACES_DIR)/pc-ivshmem-bar.trace)
+
 demo: all selftests
-	VMTEST_DEMO=$(CURDIR)/tests/vm/payload/demo.sh tests/vm/run.sh
+	$(MAKE) -C tools/memslot-trace
+	VMTEST_DEMO=$(CURDIR)/tests/vm/payload/demo.sh \
+	VMTEST_FILES="$(CURDIR)/tools/memslot-trace/memslot-demo $(DEMO_TRACES)" \
+		tests/vm/run.sh
 
 test: all check vmtest
 

@@ -105,6 +105,10 @@ int kvm_memslot_create_vm(unsigned long type);
 void kvm_memslot_vm_get(struct kvm_memslot_host_vm *vm);
 void kvm_memslot_vm_put(struct kvm_memslot_host_vm *vm);
 
+/* virt/kvm/memslot_ext.c */
+long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
+			      unsigned int ioctl, unsigned long arg);
+
 /* virt/kvm/memslot_vcpu.c */
 int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id);
 void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu);

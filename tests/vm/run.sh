@@ -14,7 +14,8 @@
 #   best; for dynamic ones the shared libraries reported by ldd are copied.
 #   VMTEST_TESTS="path1 path2 ..." overrides the manifest.
 #
-# Everything in tests/vm/payload/ is copied to /payload in the guest.
+# Everything in tests/vm/payload/ is copied to /payload in the guest, and
+# so is every file named in VMTEST_FILES="path1 path2 ...".
 #
 # Environment:
 #   KERNEL_VERSION          guest kernel (default: newest /boot/vmlinuz-* whose
@@ -151,8 +152,12 @@ fi
 
 if [ -d "$here/payload" ]; then
 	cp -a "$here/payload/." "$stage/payload/"
-	find "$stage/payload" -type f -perm -u+x | while read -r f; do copy_libs "$f"; done
 fi
+for f in ${VMTEST_FILES:-}; do
+	[ -f "$f" ] || die "VMTEST_FILES: $f does not exist"
+	cp "$f" "$stage/payload/"
+done
+find "$stage/payload" -type f -perm -u+x | while read -r f; do copy_libs "$f"; done
 
 demo=
 if [ "$mode" = demo ]; then

@@ -712,6 +712,8 @@ int replay_text(const char *name, const char *text, size_t len,
 			if (!op) {
 				if (o->record)
 					record_line(&s, lines[i], NULL, 0, -1, 0);
+				if (o->step && !strncmp(lines[i], "# [t=", 5))
+					o->step(o->step_ctx, s.vmfd, lines[i]);
 				continue;
 			}
 			if (o->memslot_caps_only &&
@@ -752,6 +754,8 @@ int replay_text(const char *name, const char *text, size_t len,
 			}
 		}
 	}
+	if (o->step)
+		o->step(o->step_ctx, s.vmfd, NULL);
 	ret = 0;
 out:
 	close_vm(&s);

@@ -18,6 +18,13 @@ struct replay_opts {
 	FILE *record;			/* non-NULL: write the trace back with our results */
 	FILE *msg;			/* MISMATCH lines and errors */
 	const char *msg_prefix;		/* printed before every message line */
+	/*
+	 * If set, called for every capture-step comment ("# [t=...") with
+	 * the VM fd as it is at that point of the replay, and once more
+	 * with a NULL line after the last op.
+	 */
+	void (*step)(void *ctx, int vm_fd, const char *line);
+	void *step_ctx;
 };
 
 struct replay_stats {

@@ -197,10 +197,11 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 		return kvm_memslot_check_extension(vm->slots.ops, arg);
 	default:
 		/*
-		 * x86 KVM's answer to a VM ioctl it does not know, which
-		 * includes KVM_SET_USER_MEMORY_REGION2 (not in 6.1).
+		 * Anything else gets x86 KVM's answer to a VM ioctl it does
+		 * not know, which includes KVM_SET_USER_MEMORY_REGION2 (not
+		 * in 6.1): -ENOTTY.
 		 */
-		return -ENOTTY;
+		return kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
 	}
 }
 

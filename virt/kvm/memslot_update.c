@@ -442,9 +442,13 @@ static void kvm_memslot_publish(struct kvm_memslot_update *u,
 	kvm_memslot_publish_end(vm);
 }
 
+/*
+ * Readers are short (a lookup, a fault), so an expedited grace period costs
+ * little and keeps a stream of deletes from taking jiffies each.
+ */
 static void kvm_memslot_wait_readers(struct kvm_memslot_vm *vm)
 {
-	synchronize_srcu(&vm->srcu);
+	synchronize_srcu_expedited(&vm->srcu);
 	vm->stats.grace_periods++;
 }
 

@@ -8,7 +8,9 @@
 #   make selftests    build the kselftests (tools/testing/selftests/kvm_memslot)
 #   make vmtest       guest boot lane: QEMU/TCG, module + in-tree KVM, TAP
 #   make demo         build, then boot a guest running tests/vm/payload/demo.sh
-#   make test         all + check + vmtest
+#   make vmtest-debug the guest lane again on a debug kernel (KASAN, lockdep,
+#                     kmemleak, failslab) built from linux-source-6.1
+#   make test         all + check + vmtest + vmtest-debug
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -22,7 +24,7 @@ KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
 SELFTESTS_DIR := tools/testing/selftests/kvm_memslot
 
-.PHONY: all modules clean check selftests vmtest demo test
+.PHONY: all modules clean check selftests vmtest vmtest-debug demo test
 
 all: modules
 
@@ -40,6 +42,10 @@ selftests:
 vmtest: all selftests
 	tests/vm/run.sh
 
+# The debug kernel is built once and cached in tests/debug-kernel/build/.
+vmtest-debug: all selftests
+	tests/debug-kernel/lane.sh
+
 # Recorded QEMU traces live in ../shared/traces; TRACES_DIR= overrides.
 TRACES_DIR ?= $(abspath $(CURDIR)/../shared/traces)
 DEMO_TRACES := $(wildcard $(TRACES_DIR)/q35-dimm-migrate.trace $(TRACES_DIR)/pc-ivshmem-bar.trace)
@@ -50,7 +56,7 @@ demo: all selftests
 	VMTEST_FILES="$(CURDIR)/tools/memslot-trace/memslot-demo $(DEMO_TRACES)" \
 		tests/vm/run.sh
 
-test: all check vmtest
+test: all check vmtest vmtest-debug
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \

@@ -74,7 +74,7 @@ function devname(d) { return d == "/dev/kvm" ? "kvm" : "memslot" }
 function is_splat(l) {
 	if (l ~ /kmemleak: (Kernel memory leak detector initialized|Automatic memory scanning thread started)/)
 		return 0
-	if (l ~ /kasan: KernelAddressSanitizer initialized/)
+	if (l ~ /kasan: KernelAddressSanitizer initialized|RCU lockdep checking is enabled/)
 		return 0
 	return l ~ /WARNING:|BUG:|Oops|general protection|lockdep|possible circular locking|KASAN|UBSAN|kernel BUG|Call Trace|kmemleak|refcount_t/
 }
@@ -107,11 +107,13 @@ function end_fs_run(rc, key,   n, name) {
 			fail(sprintf("%s: %d results for plan 1..%d", name, n, plan[key]))
 		if (rc != 0 && rc != 4)
 			fail(sprintf("%s: exited with status %s", name, rc))
-	} else if (rc == 124 || rc == 143)
+	} else if ((rc += 0) == 124 || rc == 143)
 		fail(name ": timed out (hang?)")
-	else if (rc >= 125)
+	else if (rc == 125 || rc > 128)
 		fail(sprintf("%s: died with status %s%s", name, rc,
-			     rc > 128 ? sprintf(" (signal %d)", rc - 128) : ""))
+			     rc > 128 ? sprintf(" (signal %d)", rc - 128) : " (failslab-run error)"))
+	else if (rc == 126 || rc == 127)
+		fs_nostart++	# the loader itself hit an injected failure
 	in_run = 0
 	fs_run = 0
 }
@@ -233,6 +235,26 @@ in_demo { next }
 	line = $0
 	src = in_dmesg ? "d" : "c"
 	if (src == "d" && line ~ /FAULT_INJECTION: forcing a failure/) injected_notices++
+	# Between these kmsg lines (from /init) failures are injected on purpose:
+	# allocation-failure reports (warn_alloc) and kmemleak notices that
+	# only say an allocation failed are expected there, not splats.
+	if (line ~ /vmtest: fault injection on/) { fs_window[src] = 1; prev[src, NR] = line; next }
+	if (line ~ /vmtest: fault injection off/) { fs_window[src] = 0; prev[src, NR] = line; next }
+	if (allocfail == src) {
+		if (line ~ /<\/TASK>/) allocfail = ""
+		prev[src, NR] = line
+		next
+	}
+	if (quoting != src && fs_window[src] && line ~ /(vmalloc error: |page allocation failure: )/) {
+		allocfail = src; allocfails[src]++
+		prev[src, NR] = line
+		next
+	}
+	if (quoting != src && fs_window[src] && line ~ /kmemleak: Cannot allocate a scan area/) {
+		allocfails[src]++
+		prev[src, NR] = line
+		next
+	}
 	if (quoting == src) {
 		sp[src, ns[src]] = sp[src, ns[src]] "\n    " line
 		quoted_lines++
@@ -329,8 +351,9 @@ END {
 		printf "demo: %s\n", demo_done ? "finished, status " demo_rc : "did not finish"
 	printf "load/unload steps: %d; /dev/kvm: %s; kernel log splats: %d\n", steps, devkvm ? "present" : "MISSING", nsplat
 	if (fs_present || fs_runs) {
-		printf "fault injection: %d runs, %d faults injected (%d random, %d fail-nth sweep), %d notices in the log\n",
-		       fs_runs, fs_injected, fs_inj[0], fs_inj[1], injected_notices
+		printf "fault injection: %d runs, %d faults injected (%d random, %d fail-nth sweep); log: %d injection notices (rate-limited), %d allocation-failure reports%s\n",
+		       fs_runs, fs_injected, fs_inj[0], fs_inj[1], injected_notices, allocfails[src] + 0,
+		       fs_nostart ? sprintf("; %d runs could not start (loader hit a fault)", fs_nostart) : ""
 		for (d = 1; d <= 2; d++) {
 			dn = (d == 1) ? "memslot" : "kvm"
 			path = (d == 1) ? "/dev/kvm-memslot" : "/dev/kvm"

@@ -34,13 +34,38 @@
 #   VMTEST_LOGLEVEL         guest console loglevel (default 4: errors and worse;
 #                           the full kernel log is dumped at the end anyway)
 #   VMTEST_SMP, VMTEST_MEM  guest CPUs (2) and memory in MiB (2048)
+#   VMTEST_GUEST_ENV="K=V ..."  exported to the tests in the guest
 #
-# Outputs: tests/vm/build/initramfs.cpio and tests/vm/build/console.log.
+# A second kernel (the debug-kernel lane, tests/debug-kernel/lane.sh):
+#   VMTEST_KERNEL_IMAGE     boot this image instead of /boot/vmlinuz-<ver>;
+#                           KERNEL_VERSION must then be its release
+#   VMTEST_MODULES_DIR      its modules (default /lib/modules/<ver>): in-tree
+#                           irqbypass, kvm and kvm-amd come from here; ccp is
+#                           loaded only if kvm-amd depends on it or it exists
+#   VMTEST_BUILD_DIR        where the initramfs, console log and summary go
+#                           (default tests/vm/build)
+#   VMTEST_LABEL            name of the kernel in the summary (default: distro)
+#   VMTEST_APPEND           extra guest kernel command-line arguments
+#   VMTEST_FAILSLAB="t..."  after the suite, run these test binaries again
+#                           under slab fault injection (failslab, task-filtered,
+#                           through VMTEST_FAILSLAB_RUNNER), and
+#   VMTEST_FAILSLAB_SWEEP   this binary (systematic fail-nth sweep, strict TAP);
+#                           both need a kernel with CONFIG_FAILSLAB
+#   VMTEST_FAILSLAB_RUNNER  the wrapper that execs a test and then marks it
+#                           make-it-fail (tests/debug-kernel/failslab-run.c)
+#   VMTEST_FAILSLAB_PROBABILITY  percent of slab allocations failed (10)
+#   VMTEST_FAILSLAB_DEVICES devices of the fault-injection pass (both)
+#   VMTEST_KMEMLEAK=1       require kmemleak: scan after the tests and after the
+#                           module unload, fail on any leak (kmemleak is used
+#                           whenever the kernel has it; this makes it mandatory)
+#
+# Outputs: tests/vm/build/initramfs.cpio, tests/vm/build/console.log and
+# tests/vm/build/summary.txt (the summary check-log.sh printed).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-build=$here/build
+build=${VMTEST_BUILD_DIR:-$here/build}
 selftests_build=$root/tools/testing/selftests/kvm_memslot/build
 
 die() { echo "vmtest: error: $*" >&2; exit 1; }
@@ -48,7 +73,7 @@ note() { echo "vmtest: $*" >&2; }
 
 # --- the guest kernel -------------------------------------------------------
 find_kmod() {	# find_kmod <kver> <path under kernel/ without .ko>
-	local base=/lib/modules/$1/kernel/$2 ext
+	local base=${VMTEST_MODULES_DIR:-/lib/modules/$1}/kernel/$2 ext
 	for ext in .ko .ko.xz .ko.zst .ko.gz; do
 		[ -e "$base$ext" ] && { echo "$base$ext"; return 0; }
 	done
@@ -67,8 +92,15 @@ else
 	done
 	[ -n "$kver" ] || die "no /boot/vmlinuz-* with kvm-amd.ko in /lib/modules (install linux-image-amd64)"
 fi
-kernel=/boot/vmlinuz-$kver
+if [ -n "${VMTEST_KERNEL_IMAGE:-}" ]; then
+	[ -n "${KERNEL_VERSION:-}" ] || die "VMTEST_KERNEL_IMAGE needs KERNEL_VERSION (the image's release)"
+	kernel=$VMTEST_KERNEL_IMAGE
+else
+	kernel=/boot/vmlinuz-$kver
+fi
 [ -r "$kernel" ] || die "cannot read $kernel"
+moddir=${VMTEST_MODULES_DIR:-/lib/modules/$kver}
+label=${VMTEST_LABEL:-distro}
 
 mode="test"
 if [ -n "${VMTEST_DEMO:-}" ]; then
@@ -93,10 +125,20 @@ put_kmod() {	# put_kmod <file> <name in guest>
 	*)        cp "$1" "$stage/modules/$2.ko" ;;
 	esac
 }
+# ccp is needed only when kvm-amd was built with SEV (the distribution
+# kernel); a kernel without it (the debug kernel) loads kvm-amd alone.
+kmods=
+amd=$(find_kmod "$kver" arch/x86/kvm/kvm-amd) || die "missing arch/x86/kvm/kvm-amd.ko in $moddir"
+need_ccp=0
+case ",$(modinfo -F depends "$amd" 2>/dev/null || true)," in *,ccp,*) need_ccp=1 ;; esac
 for m in virt/lib/irqbypass:irqbypass arch/x86/kvm/kvm:kvm \
 	 drivers/crypto/ccp/ccp:ccp arch/x86/kvm/kvm-amd:kvm-amd; do
-	f=$(find_kmod "$kver" "${m%%:*}") || die "missing ${m%%:*}.ko for $kver"
+	if ! f=$(find_kmod "$kver" "${m%%:*}"); then
+		[ "${m##*:}" = ccp ] && [ "$need_ccp" = 0 ] && continue
+		die "missing ${m%%:*}.ko for $kver (in $moddir)"
+	fi
 	put_kmod "$f" "${m##*:}"
+	kmods="$kmods ${m##*:}"
 done
 
 module=${VMTEST_MODULE:-$root/kvm_memslot.ko}
@@ -150,6 +192,27 @@ if [ ${#names[@]} -eq 0 ] && [ "$mode" = test ]; then
 	fi
 fi
 
+# Slab fault-injection pass (debug kernel).
+fs_names=()
+fs_sweep=
+if [ -n "${VMTEST_FAILSLAB:-}${VMTEST_FAILSLAB_SWEEP:-}" ] && [ "$mode" = test ]; then
+	runner=${VMTEST_FAILSLAB_RUNNER:-}
+	[ -n "$runner" ] && [ -x "$runner" ] || die "VMTEST_FAILSLAB needs VMTEST_FAILSLAB_RUNNER (an executable)"
+	cp "$runner" "$stage/bin/failslab-run"
+	copy_libs "$runner"
+	for n in ${VMTEST_FAILSLAB:-}; do
+		n=$(basename "$n")
+		[ -e "$stage/tests/$n" ] || die "VMTEST_FAILSLAB: $n is not one of the test binaries"
+		fs_names+=("$n")
+	done
+	if [ -n "${VMTEST_FAILSLAB_SWEEP:-}" ]; then
+		[ -x "$VMTEST_FAILSLAB_SWEEP" ] || die "$VMTEST_FAILSLAB_SWEEP missing or not executable"
+		fs_sweep=$(basename "$VMTEST_FAILSLAB_SWEEP")
+		cp "$VMTEST_FAILSLAB_SWEEP" "$stage/tests/$fs_sweep"
+		copy_libs "$VMTEST_FAILSLAB_SWEEP"
+	fi
+fi
+
 if [ -d "$here/payload" ]; then
 	cp -a "$here/payload/." "$stage/payload/"
 fi
@@ -178,15 +241,22 @@ TESTS="${names[*]+${names[*]}}"
 HAVE_MODULE=$have_module
 TEST_TIMEOUT=${VMTEST_TEST_TIMEOUT:-600}
 DEMO=$demo
+KMODS="${kmods# }"
+FAILSLAB_TESTS="${fs_names[*]+${fs_names[*]}}"
+FAILSLAB_SWEEP="$fs_sweep"
+FAILSLAB_PROBABILITY=${VMTEST_FAILSLAB_PROBABILITY:-10}
+FAILSLAB_DEVICES="${VMTEST_FAILSLAB_DEVICES:-/dev/kvm-memslot /dev/kvm}"
+KMEMLEAK=${VMTEST_KMEMLEAK:-0}
+GUEST_ENV="${VMTEST_GUEST_ENV:-}"
 CONF
 
 initrd=$build/initramfs.cpio
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) >"$initrd"
-note "kernel $kver, initramfs $(du -h "$initrd" | cut -f1), ${#names[@]} test binaries, module: $([ $have_module = 1 ] && echo yes || echo no)"
+note "kernel $kver ($label), initramfs $(du -h "$initrd" | cut -f1), ${#names[@]} test binaries, module: $([ $have_module = 1 ] && echo yes || echo no)"
 
 # --- boot ------------------------------------------------------------------
 log=$build/console.log
-append="console=ttyS0 panic=-1 quiet loglevel=${VMTEST_LOGLEVEL:-4} log_buf_len=16M"
+append="console=ttyS0 panic=-1 quiet loglevel=${VMTEST_LOGLEVEL:-4} log_buf_len=16M${VMTEST_APPEND:+ $VMTEST_APPEND}"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "${VMTEST_MEM:-2048}" -smp "${VMTEST_SMP:-2}"
       -nodefaults -nographic -serial stdio -monitor none -no-reboot
       -kernel "$kernel" -initrd "$initrd" -append "$append")
@@ -215,12 +285,20 @@ elif [ "$rc" != 0 ]; then
 	note "FAIL: qemu exited with status $rc"
 	fail=1
 fi
-args=(--mode "$mode")
+args=(--mode "$mode" --label "$label")
 [ "$have_module" = 1 ] || args+=(--no-module)
+if [ "${VMTEST_KMEMLEAK:-0}" = 1 ]; then args+=(--require-kmemleak); fi
+if [ ${#fs_names[@]} -gt 0 ] || [ -n "$fs_sweep" ]; then args+=(--require-failslab); fi
 if ! grep -q '@@@VMTEST DONE@@@' "$log"; then
 	echo "---- last 60 lines of $log ----"
 	tail -n 60 "$log"
 	echo "----"
 fi
-"$here/check-log.sh" "${args[@]}" "$log" || fail=1
+set +e
+"$here/check-log.sh" "${args[@]}" "$log" | tee "$build/summary.txt.tmp"
+[ "${PIPESTATUS[0]}" = 0 ] || fail=1
+set -e
+# Only the summary section (from its banner on) goes to summary.txt.
+sed -n '/^====.* vmtest summary/,$p' "$build/summary.txt.tmp" >"$build/summary.txt"
+rm -f "$build/summary.txt.tmp"
 exit $fail

@@ -14,6 +14,7 @@
 #include <linux/kref.h>
 #include <linux/kvm.h>
 #include <linux/kvm_memslot.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/signal_types.h>
 #include <linux/types.h>
@@ -51,6 +52,10 @@ struct mm_struct;
  * @lock:          protects @created_vcpus and insertion into @vcpus
  * @created_vcpus: vCPUs being created or created, against the limit
  * @vcpus:         the vCPUs, indexed by vCPU id; they live as long as the VM
+ * @mmu_notifier:  registered on @mm from creation to destruction, so that
+ *                 translations follow the host mappings they came from
+ * @gpcs:          the active gfn_to_pfn caches (virt/kvm/pfncache.c), which
+ *                 invalidations clear; protected by @slots.mmu_lock
  */
 struct kvm_memslot_host_vm {
 	struct kvm_memslot_vm slots;
@@ -60,6 +65,8 @@ struct kvm_memslot_host_vm {
 	struct mutex lock;	/* vCPU creation; see above */
 	unsigned int created_vcpus;
 	struct xarray vcpus;
+	struct mmu_notifier mmu_notifier;
+	struct hlist_head gpcs;
 };
 
 /**
@@ -74,6 +81,12 @@ struct kvm_memslot_host_vm {
  * @sigset:        signals blocked while the vCPU executes guest accesses
  * @hint:          the last slot this vCPU's accesses found, for the lookup
  *                 fast path
+ * @guest_mode_seq: odd while the vCPU is in simulated guest mode (walking
+ *                 translations and copying through one); a remote TLB
+ *                 flush waits for it to move on
+ * @bounce:        one page of kernel memory that guest accesses copy
+ *                 through, so that no user copy (which may fault and
+ *                 sleep) happens in guest mode
  */
 struct kvm_memslot_vcpu {
 	struct kvm_memslot_host_vm *vm;
@@ -84,6 +97,8 @@ struct kvm_memslot_vcpu {
 	bool sigset_active;
 	sigset_t sigset;
 	struct kvm_memslot_hint hint;
+	unsigned long guest_mode_seq;
+	void *bounce;
 };
 
 /**
@@ -109,6 +124,25 @@ void kvm_memslot_vm_put(struct kvm_memslot_host_vm *vm);
 long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 			      unsigned int ioctl, unsigned long arg);
 
+/* virt/kvm/memslot_access.c */
+long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp);
+long kvm_memslot_audit(struct kvm_memslot_host_vm *vm, void __user *argp);
+void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm);
+int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *vm, unsigned long hva,
+				unsigned long *pfn);
+int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,
+				      unsigned long hva, unsigned long *pfn);
+
+/* virt/kvm/memslot_notifier_ops.c */
+int kvm_memslot_mmu_notifier_register(struct kvm_memslot_host_vm *vm);
+void kvm_memslot_mmu_notifier_unregister(struct kvm_memslot_host_vm *vm);
+
+/* virt/kvm/memslot_gpc_fd.c */
+long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
+			       void __user *argp);
+void kvm_memslot_gpc_mn_invalidate(struct kvm_memslot_host_vm *vm,
+				   unsigned long start, unsigned long end);
+
 /* virt/kvm/memslot_vcpu.c */
 int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id);
 void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu);
@@ -121,6 +155,7 @@ int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
 
 /* arch/x86/kvm/memslot_x86.c */
 extern const struct kvm_memslot_ops kvm_memslot_x86_ept_ops;
+extern const struct kvm_memslot_ops kvm_memslot_x86_npt_ops;
 void kvm_memslot_x86_init(void);
 
 #endif /* __LINUX_KVM_MEMSLOT_HOST_H */

@@ -63,26 +63,38 @@ static struct kvm_memory_slot *dirty_log_slot(struct kvm_memslot_vm *vm,
  * guest write to them is logged.  Return whether translations changed and
  * TLBs must be flushed.
  *
- * This is the backends' hook point.  No backend keeps translations yet,
- * so there is nothing that could make a write go unlogged and nothing to
- * do; when backends map pages, this calls their write-protect hook.
+ * Under mmu_lock, because a write fault logs its page and installs the
+ * writable translation in one mmu_lock section (memslot_access.c): a bit
+ * taken here was set before that section ended, so the translation is
+ * already there to be protected, and a bit set after it was taken stays in
+ * the bitmap for the next harvest.
  */
 static bool dirty_log_protect_masked(struct kvm_memslot_vm *vm,
 				     const struct kvm_memory_slot *slot,
 				     kvm_memslot_gfn_t offset,
 				     unsigned long mask)
 {
-	return false;
+	bool flush;
+
+	if (!vm->ops->protect_dirty_gfns)
+		return false;
+
+	spin_lock(&vm->mmu_lock);
+	flush = vm->ops->protect_dirty_gfns(vm, slot, offset, mask);
+	spin_unlock(&vm->mmu_lock);
+	return flush;
 }
 
 /*
- * Flush the TLBs that may still let the guest write to pages of @slot
- * without logging them; the companion of dirty_log_protect_masked(), and
- * for the same reason empty until backends keep translations.
+ * Wait until no vCPU can still write to pages of @slot through a
+ * translation that was writable before dirty_log_protect_masked(): such a
+ * write would land after the harvest without being logged.  Only then may
+ * userspace be told which pages to copy.
  */
 static void dirty_log_flush_tlbs(struct kvm_memslot_vm *vm,
 				 const struct kvm_memory_slot *slot)
 {
+	kvm_memslot_flush_remote_tlbs(vm);
 }
 
 /**

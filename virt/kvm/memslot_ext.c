@@ -272,6 +272,8 @@ long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 		return kvm_memslot_ioctl_get_slots(&vm->slots, argp);
 	case KVM_MEMSLOT_SET_REGIONS:
 		return kvm_memslot_ioctl_set_regions(&vm->slots, argp);
+	case KVM_MEMSLOT_CREATE_GPC:
+		return kvm_memslot_gpc_create_fd(vm, argp);
 	default:
 		return -ENOTTY;
 	}

@@ -5,7 +5,8 @@
  * A vCPU exists so that guest accesses can be simulated from it.  Beyond
  * KVM's creation limits and errnos it offers what a KVM client expects of
  * any vCPU fd before it runs one: the kvm_run area to map, and
- * KVM_SET_SIGNAL_MASK.
+ * KVM_SET_SIGNAL_MASK.  The accesses themselves (KVM_MEMSLOT_VCPU_ACCESS)
+ * are in memslot_access.c.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
@@ -18,6 +19,7 @@
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <uapi/linux/kvm_memslot.h>
 
 static vm_fault_t kvm_memslot_vcpu_fault(struct vm_fault *vmf)
 {
@@ -82,7 +84,7 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 
 	/* What x86 KVM answers for a vCPU ioctl it does not know. */
-	if (_IOC_TYPE(ioctl) != KVMIO)
+	if (_IOC_TYPE(ioctl) != KVMIO && ioctl != KVM_MEMSLOT_VCPU_ACCESS)
 		return -EINVAL;
 
 	if (mutex_lock_killable(&vcpu->mutex))
@@ -91,6 +93,9 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	switch (ioctl) {
 	case KVM_SET_SIGNAL_MASK:
 		r = kvm_memslot_vcpu_set_sigmask(vcpu, (void __user *)arg);
+		break;
+	case KVM_MEMSLOT_VCPU_ACCESS:
+		r = kvm_memslot_vcpu_access(vcpu, (void __user *)arg);
 		break;
 	default:
 		r = -EINVAL;
@@ -114,7 +119,10 @@ static const struct file_operations kvm_memslot_vcpu_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kvm_memslot_vcpu_release,
 	.unlocked_ioctl	= kvm_memslot_vcpu_ioctl,
-	/* kvm_signal_mask has the same layout for 32-bit callers. */
+	/*
+	 * kvm_signal_mask and kvm_memslot_access have the same layout for
+	 * 32-bit callers.
+	 */
 	.compat_ioctl	= kvm_memslot_vcpu_ioctl,
 	.mmap		= kvm_memslot_vcpu_mmap,
 	.llseek		= noop_llseek,
@@ -146,6 +154,13 @@ static struct kvm_memslot_vcpu *kvm_memslot_vcpu_alloc(struct kvm_memslot_host_v
 		}
 	}
 	vcpu->run = page_address(vcpu->pages[KVM_MEMSLOT_VCPU_RUN_PAGE]);
+
+	/* Allocated once: a guest access must not fail for lack of memory. */
+	vcpu->bounce = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->bounce) {
+		kvm_memslot_vcpu_free(vcpu);
+		return NULL;
+	}
 	return vcpu;
 }
 
@@ -239,6 +254,7 @@ void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu)
 	for (i = 0; i < KVM_MEMSLOT_VCPU_MMAP_PAGES; i++)
 		if (vcpu->pages[i])
 			__free_page(vcpu->pages[i]);
+	free_page((unsigned long)vcpu->bounce);
 	mutex_destroy(&vcpu->mutex);
 	kfree(vcpu);
 }

@@ -31,6 +31,8 @@ const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type)
 	switch (type) {
 	case KVM_MEMSLOT_VM_X86_EPT:
 		return &kvm_memslot_x86_ept_ops;
+	case KVM_MEMSLOT_VM_X86_NPT:
+		return &kvm_memslot_x86_npt_ops;
 	default:
 		return NULL;
 	}
@@ -94,6 +96,13 @@ static void kvm_memslot_vm_free(struct kref *kref)
 		container_of(kref, struct kvm_memslot_host_vm, refcount);
 	struct kvm_memslot_vcpu *vcpu;
 	unsigned long id;
+
+	/*
+	 * First, so that no notifier callback runs on the VM any more: they
+	 * use the slot sets and, to flush remote TLBs, the vCPUs.  This also
+	 * removes every translation if the mm is still alive.
+	 */
+	kvm_memslot_mmu_notifier_unregister(vm);
 
 	/* vCPUs may still point into the slot sets (their lookup hint). */
 	xa_for_each(&vm->vcpus, id, vcpu)
@@ -195,6 +204,8 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return kvm_memslot_check_extension(vm->slots.ops, arg);
+	case KVM_MEMSLOT_AUDIT:
+		return kvm_memslot_audit(vm, argp);
 	default:
 		/*
 		 * Anything else gets x86 KVM's answer to a VM ioctl it does
@@ -318,13 +329,20 @@ int kvm_memslot_create_vm(unsigned long type)
 	if (r)
 		goto err_free;
 
+	/* Translations are coherent with the host mm from the start. */
+	r = kvm_memslot_mmu_notifier_register(vm);
+	if (r)
+		goto err_destroy;
+
 	/* Once the fd is installed, only its release may free the VM. */
 	r = anon_inode_getfd("kvm-vm", &kvm_memslot_vm_fops, vm,
 			     O_RDWR | O_CLOEXEC);
 	if (r < 0)
-		goto err_destroy;
+		goto err_unregister;
 	return r;
 
+err_unregister:
+	kvm_memslot_mmu_notifier_unregister(vm);
 err_destroy:
 	kvm_memslot_vm_destroy(&vm->slots);
 err_free:

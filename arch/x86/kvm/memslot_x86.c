@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvm-memslot x86 backend (VM type KVM_MEMSLOT_VM_X86_EPT).
+ * kvm-memslot x86 backend: VM types KVM_MEMSLOT_VM_X86_EPT and
+ * KVM_MEMSLOT_VM_X86_NPT.
  *
- * So far this backend only models what x86 KVM reports and accepts for
- * memory slots; it keeps no translations yet, so it has nothing to flush,
- * write-protect or free, and only prepare_memory_region does any work.
+ * What x86 KVM reports and accepts for memory slots, and the memslot
+ * hooks of the software MMU: translations in EPT or NPT format
+ * (mmu_tables.c), reached from each slot through its rmap (mmu_rmap.c).
+ * The two types differ only in the entry format.
  */
 #include <linux/kvm_memslot.h>
 #include <linux/kvm_memslot_host.h>
@@ -12,12 +14,14 @@
 #include <asm/page.h>
 #include <asm/processor.h>
 
+#include "mmu.h"
+
 /*
- * Two address spaces (the second is SMM) and SHRT_MAX slot ids less the
- * three KVM keeps for itself (APIC access page, identity map, TSS): the
- * numbers 6.1 x86 KVM reports, so that clients size themselves the same.
+ * Two address spaces (the second is SMM, X86_NR_ADDRESS_SPACES) and
+ * SHRT_MAX slot ids less the three KVM keeps for itself (APIC access page,
+ * identity map, TSS): the numbers 6.1 x86 KVM reports, so that clients
+ * size themselves the same.
  */
-#define X86_NR_ADDRESS_SPACES	2
 #define X86_NR_USER_SLOTS	(KVM_MEMSLOT_MAX_SLOT_ID - 3)
 
 /* Largest gfn a slot may cover; set once by kvm_memslot_x86_init(). */
@@ -51,14 +55,72 @@ static int x86_prepare_memory_region(struct kvm_memslot_vm *vm,
 				     enum kvm_memslot_change change)
 {
 	/*
-	 * Only a create or a move gives a slot new gfns.  The core has
-	 * already refused ranges that wrap, so the last gfn is exact.
+	 * Only a create or a move gives a slot new gfns, and a new rmap; a
+	 * flags change keeps the rmap it inherited in new->arch.  The core
+	 * has already refused ranges that wrap, so the last gfn is exact.
 	 */
-	if (change == KVM_MEMSLOT_CREATE || change == KVM_MEMSLOT_MOVE) {
-		if (kvm_memslot_end(new) - 1 > x86_max_gfn)
-			return -EINVAL;
-	}
-	return 0;
+	if (change != KVM_MEMSLOT_CREATE && change != KVM_MEMSLOT_MOVE)
+		return 0;
+	if (kvm_memslot_end(new) - 1 > x86_max_gfn)
+		return -EINVAL;
+	/* Tables now, where sleeping is allowed, rather than atomically on a fault. */
+	if (!x86_mmu_create(vm))
+		return -ENOMEM;
+	return x86_rmap_alloc(new);
+}
+
+/*
+ * After the grace period that followed @old's INVALID publish: no fault
+ * can map @old again, so zapping what its rmap names removes every
+ * translation of it, at a cost proportional to what it mapped.
+ */
+static void x86_flush_memslot(struct kvm_memslot_vm *vm,
+			      const struct kvm_memory_slot *old)
+{
+	struct x86_mmu *mmu;
+	bool flush;
+
+	spin_lock(&vm->mmu_lock);
+	mmu = vm->arch;
+	flush = x86_rmap_zap_slot(old) || (mmu && mmu->nr_zapped);
+	spin_unlock(&vm->mmu_lock);
+
+	if (flush)
+		x86_mmu_flush(vm);
+}
+
+static void x86_commit_memory_region(struct kvm_memslot_vm *vm,
+				     struct kvm_memory_slot *old,
+				     const struct kvm_memory_slot *new,
+				     enum kvm_memslot_change change)
+{
+	struct x86_mmu *mmu;
+	bool flush = false;
+
+	if (change != KVM_MEMSLOT_FLAGS_ONLY ||
+	    !(new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return;
+
+	/*
+	 * Logging was switched on, and the core waited for every fault that
+	 * saw it off: write-protect what is mapped, so that each first write
+	 * faults and is logged.  Switching it off needs nothing: faults map
+	 * writable (and large) again as they come.
+	 */
+	spin_lock(&vm->mmu_lock);
+	mmu = vm->arch;
+	if (mmu)
+		flush = x86_rmap_protect_slot(mmu, new);
+	spin_unlock(&vm->mmu_lock);
+
+	if (flush)
+		x86_mmu_flush(vm);
+}
+
+static void x86_free_memslot(struct kvm_memslot_vm *vm,
+			     struct kvm_memory_slot *slot)
+{
+	x86_rmap_free(slot);
 }
 
 /* The backend of KVM_MEMSLOT_VM_X86_EPT VMs. */
@@ -68,4 +130,37 @@ const struct kvm_memslot_ops kvm_memslot_x86_ept_ops = {
 	.nr_user_slots		= X86_NR_USER_SLOTS,
 	.readonly_mem		= true,
 	.prepare_memory_region	= x86_prepare_memory_region,
+	.flush_memslot		= x86_flush_memslot,
+	.commit_memory_region	= x86_commit_memory_region,
+	.free_memslot		= x86_free_memslot,
+	.flush_all		= x86_mmu_flush_all,
+	.unmap_gfn_range	= x86_rmap_unmap_range,
+	.age_gfn_range		= x86_rmap_age_range,
+	.test_age_gfn_range	= x86_rmap_test_age_range,
+	.walk			= x86_mmu_walk,
+	.map			= x86_mmu_map,
+	.map_mmio		= x86_mmu_map_mmio,
+	.protect_dirty_gfns	= x86_rmap_protect_gfns,
+	.audit			= x86_mmu_audit,
+};
+
+/* The backend of KVM_MEMSLOT_VM_X86_NPT VMs: the same, in NPT format. */
+const struct kvm_memslot_ops kvm_memslot_x86_npt_ops = {
+	.name			= "x86-npt",
+	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,
+	.nr_user_slots		= X86_NR_USER_SLOTS,
+	.readonly_mem		= true,
+	.prepare_memory_region	= x86_prepare_memory_region,
+	.flush_memslot		= x86_flush_memslot,
+	.commit_memory_region	= x86_commit_memory_region,
+	.free_memslot		= x86_free_memslot,
+	.flush_all		= x86_mmu_flush_all,
+	.unmap_gfn_range	= x86_rmap_unmap_range,
+	.age_gfn_range		= x86_rmap_age_range,
+	.test_age_gfn_range	= x86_rmap_test_age_range,
+	.walk			= x86_mmu_walk,
+	.map			= x86_mmu_map,
+	.map_mmio		= x86_mmu_map_mmio,
+	.protect_dirty_gfns	= x86_rmap_protect_gfns,
+	.audit			= x86_mmu_audit,
 };

@@ -29,6 +29,14 @@
 #define KVM_MEMSLOT_VM_X86_EPT		0
 
 /*
+ * KVM_MEMSLOT_VM_X86_NPT: the same x86 VM with AMD nested paging, i.e.
+ * translations kept in x86-64 page table format rather than EPT format;
+ * everything a client can observe through the ABI is as for
+ * KVM_MEMSLOT_VM_X86_EPT.
+ */
+#define KVM_MEMSLOT_VM_X86_NPT		1
+
+/*
  * Magic of the extension ioctls.  It is not KVM's (0xAE), and Linux 6.1's
  * ioctl-number registry does not list it.
  */
@@ -108,5 +116,171 @@ struct kvm_memslot_regions {
 
 #define KVM_MEMSLOT_MAX_BATCH		65534
 #define KVM_MEMSLOT_SET_REGIONS		_IOWR(KVM_MEMSLOT_IO, 0x03, struct kvm_memslot_regions)
+
+/*
+ * vCPU fd extension ioctls: simulated guest accesses (number 0x10).
+ */
+
+/**
+ * struct kvm_memslot_access - argument of KVM_MEMSLOT_VCPU_ACCESS
+ * @gpa:         first guest physical address to access
+ * @len:         bytes to access
+ * @buf:         user pointer: the bytes to write, or room for the bytes read
+ * @flags:       KVM_MEMSLOT_ACCESS_*
+ * @exit_reason: out: KVM_MEMSLOT_EXIT_*; why the access stopped early
+ * @exit_gpa:    out: the guest physical address the exit is about
+ * @exit_len:    out: bytes of that access, up to the end of its page
+ * @exit_write:  out: 1 if that access was a write
+ * @done:        out: bytes accessed before the exit (all of @len if none)
+ *
+ * The vCPU reads or writes guest physical memory as hardware would: through
+ * the backend's translation structures, faulting translations in from the
+ * slots of the address space @flags selects.  An access that no slot backs,
+ * or a write to a read-only slot, stops with KVM_MEMSLOT_EXIT_MMIO, as a
+ * real vCPU exits to userspace for MMIO; one whose slot's host address has
+ * no page allowing it (unmapped, or mapped read-only for a write) stops
+ * with KVM_MEMSLOT_EXIT_MEMORY_FAULT.  Either way the ioctl returns 0 and
+ * @done says how far it went.
+ */
+struct kvm_memslot_access {
+	__u64 gpa;
+	__u64 len;
+	__u64 buf;
+	__u32 flags;
+	__u32 exit_reason;
+	__u64 exit_gpa;
+	__u32 exit_len;
+	__u32 exit_write;
+	__u64 done;
+};
+
+#define KVM_MEMSLOT_ACCESS_WRITE	(1U << 0)
+/* Access address space 1 (x86 SMM) instead of 0. */
+#define KVM_MEMSLOT_ACCESS_SMM		(1U << 1)
+
+#define KVM_MEMSLOT_EXIT_NONE		0
+#define KVM_MEMSLOT_EXIT_MMIO		1
+#define KVM_MEMSLOT_EXIT_MEMORY_FAULT	2
+
+#define KVM_MEMSLOT_VCPU_ACCESS		_IOWR(KVM_MEMSLOT_IO, 0x10, struct kvm_memslot_access)
+
+/*
+ * VM fd extension ioctl: invariant audit (number 0x11).
+ */
+
+/**
+ * struct kvm_memslot_audit - argument of KVM_MEMSLOT_AUDIT
+ * @violations: out: translations that break an invariant (each is logged
+ *              to the kernel log); 0 if the backend keeps none or has no
+ *              audit
+ * @reserved:   out: zero
+ */
+struct kvm_memslot_audit {
+	__u64 violations;
+	__u64 reserved[7];
+};
+
+#define KVM_MEMSLOT_AUDIT		_IOR(KVM_MEMSLOT_IO, 0x11, struct kvm_memslot_audit)
+
+/*
+ * VM fd extension ioctl and gfn_to_pfn cache fd ioctls (numbers 0x20-0x2f).
+ */
+
+/**
+ * struct kvm_memslot_gpc_create - argument of KVM_MEMSLOT_CREATE_GPC
+ * @gpa:      first guest physical address to cache
+ * @len:      bytes to cache; [@gpa, @gpa + @len) must not cross a page
+ *            boundary
+ * @flags:    KVM_MEMSLOT_GPC_*
+ * @reserved: must be zero
+ *
+ * KVM_MEMSLOT_CREATE_GPC returns a new file descriptor for a gfn_to_pfn
+ * cache of the range, the object in-kernel users of guest memory keep (a
+ * shared info page, a clock): resolved once, then used without a lookup
+ * until the host mm or the slot layout changes under it.  read() and
+ * pread() (and, for a KVM_MEMSLOT_GPC_WRITE cache, write() and pwrite())
+ * access the range, the file offset counting from @gpa, the way such a
+ * user does: through the cache if it is valid, after refreshing it if
+ * not.  They fail with ENOENT if no slot backs @gpa, EROFS when writing to
+ * a read-only slot, EFAULT if the host maps no page allowing the access
+ * at the slot's address, EAGAIN if it kept changing while the cache was
+ * refreshed, and EIO from a process other than the VM's.  A read cache's
+ * fd is read-only.  It keeps the VM alive.
+ */
+struct kvm_memslot_gpc_create {
+	__u64 gpa;
+	__u32 len;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+/* Writes go through the cache; it maps only pages the host maps writable. */
+#define KVM_MEMSLOT_GPC_WRITE		(1U << 0)
+/* @gpa is in address space 1 (x86 SMM) instead of 0. */
+#define KVM_MEMSLOT_GPC_SMM		(1U << 1)
+
+#define KVM_MEMSLOT_CREATE_GPC		_IOW(KVM_MEMSLOT_IO, 0x20, struct kvm_memslot_gpc_create)
+
+/**
+ * struct kvm_memslot_gpc_state - argument of KVM_MEMSLOT_GPC_GET_STATE
+ * @gpa:            the cached range, as created
+ * @len:            its length
+ * @flags:          KVM_MEMSLOT_GPC_* as created
+ * @valid:          1 if a check made now would hit: the cache maps a page
+ *                  and neither the host mm nor the slot layout changed
+ *                  since
+ * @last_error:     0 if the last refresh succeeded (or none ran yet), else
+ *                  its negative errno
+ * @generation:     slot-set generation the cache was last filled under
+ * @pfn_generation: successful refreshes so far: each maps the page anew
+ * @invalidations:  times an MMU-notifier invalidation cleared the cache
+ * @retries:        refresh attempts thrown away because an invalidation
+ *                  or a slot update overlapped them
+ * @reserved:       zero
+ */
+struct kvm_memslot_gpc_state {
+	__u64 gpa;
+	__u32 len;
+	__u32 flags;
+	__u32 valid;
+	__s32 last_error;
+	__u64 generation;
+	__u64 pfn_generation;
+	__u64 invalidations;
+	__u64 retries;
+	__u64 reserved[4];
+};
+
+#define KVM_MEMSLOT_GPC_GET_STATE	_IOR(KVM_MEMSLOT_IO, 0x21, struct kvm_memslot_gpc_state)
+
+/*
+ * Refresh the cache now, whether or not it is valid: 0, or the errno the
+ * refresh failed with (as for read() and write() above).
+ */
+#define KVM_MEMSLOT_GPC_REFRESH		_IO(KVM_MEMSLOT_IO, 0x22)
+
+/**
+ * struct kvm_memslot_gpc_bench - argument of KVM_MEMSLOT_GPC_BENCH
+ * @iterations: in: checks and refreshes to time, at most
+ *              KVM_MEMSLOT_GPC_BENCH_MAX
+ * @hits:       out: checks that hit
+ * @check_ns:   out: nanoseconds the checks took in all, each with the read
+ *              lock taken and released as a user does
+ * @refresh_ns: out: nanoseconds the refreshes took in all
+ * @reserved:   zero
+ *
+ * Times the cache's fast path and its slow path in the kernel, without the
+ * cost of a system call per operation.  The figures are for printing.
+ */
+struct kvm_memslot_gpc_bench {
+	__u32 iterations;
+	__u32 hits;
+	__u64 check_ns;
+	__u64 refresh_ns;
+	__u64 reserved[4];
+};
+
+#define KVM_MEMSLOT_GPC_BENCH_MAX	1000000
+#define KVM_MEMSLOT_GPC_BENCH		_IOWR(KVM_MEMSLOT_IO, 0x23, struct kvm_memslot_gpc_bench)
 
 #endif /* _UAPI_LINUX_KVM_MEMSLOT_H */

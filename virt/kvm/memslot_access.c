@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm-memslot: simulated guest accesses, the remote TLB flush they make
+ * necessary, and the invariant audit.
+ *
+ * KVM_MEMSLOT_VCPU_ACCESS makes a vCPU read or write guest physical memory
+ * the way hardware does: a walk of the backend's translation structures,
+ * then a copy through the translation found.  A walk that finds nothing
+ * usable faults: the fault resolves gfn -> slot -> hva -> pfn and installs
+ * a translation, which the next walk uses.  The fault is the generic half
+ * of what in-tree KVM's page fault handlers do; the backend only stores and
+ * finds translations.
+ *
+ * Simulated guest mode.  A hardware walk takes no lock, so neither does
+ * ours: the walk and the copy run in "guest mode", with preemption off,
+ * and a backend that removes translations (or frees the table pages they
+ * live in) then calls kvm_memslot_flush_remote_tlbs(), which waits until
+ * no vCPU that may have walked the old tables is still in guest mode.
+ * This is what lets an MMU-notifier invalidation guarantee that, once it
+ * returns, no vCPU still writes to the pages it is taking away.
+ *
+ * Lock order: slots_lock, then the VM's SRCU, then mmu_lock.
+ */
+#include <linux/highmem.h>
+#include <linux/kvm_memslot.h>
+#include <linux/kvm_memslot_host.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+#include <linux/preempt.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <uapi/linux/kvm_memslot.h>
+
+/* Pages a level 2 (2 MiB) translation covers. */
+#define ACCESS_HUGE_PAGES	(PMD_SIZE >> PAGE_SHIFT)
+
+/* What a fault leaves the access to do next. */
+enum access_next {
+	ACCESS_RETRY,	/* walk again: a translation may exist now */
+	ACCESS_EXIT,	/* stop: the exit fields are filled in */
+};
+
+/*
+ * Enter simulated guest mode.  Preemption stays off until the exit, so
+ * that a flusher spinning for this vCPU waits for a bounded walk and copy,
+ * never for a vCPU that was scheduled out in the middle of one.
+ */
+static void guest_mode_enter(struct kvm_memslot_vcpu *vcpu)
+{
+	preempt_disable();
+	WRITE_ONCE(vcpu->guest_mode_seq, vcpu->guest_mode_seq + 1);
+	/*
+	 * Pairs with the barrier in kvm_memslot_flush_remote_tlbs(): either
+	 * the flusher sees this vCPU in guest mode and waits for it, or the
+	 * walk that follows sees the translations the flusher removed gone.
+	 */
+	smp_mb();
+}
+
+static void guest_mode_exit(struct kvm_memslot_vcpu *vcpu)
+{
+	/* The copy is complete before a flusher may free the page. */
+	smp_store_release(&vcpu->guest_mode_seq, vcpu->guest_mode_seq + 1);
+	preempt_enable();
+}
+
+/**
+ * kvm_memslot_flush_remote_tlbs() - wait until no vCPU uses old translations
+ * @slots: memslot state of a VM created on /dev/kvm-memslot
+ *
+ * Translations the caller removed (or write-protected) before this call are
+ * no longer in use by any vCPU when it returns: every vCPU that was in
+ * simulated guest mode, and so may have walked the old tables, has left
+ * it.  A vCPU that enters guest mode afterwards walks the new tables, so it
+ * is not waited for.  This is the TLB flush of the hook contract; only after
+ * it may a backend free table pages or the host free the pages they mapped.
+ *
+ * The wait is a spin: guest mode is short and never sleeps, so this may be
+ * called with mmu_lock held, and from MMU notifiers that must not block.
+ * It must not be called from guest mode.
+ */
+void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *slots)
+{
+	struct kvm_memslot_host_vm *vm = kvm_memslot_host_vm(slots);
+	struct kvm_memslot_vcpu *vcpu;
+	unsigned long id, seq;
+
+	/* Order the caller's removals before the reads of guest mode. */
+	smp_mb();
+	xa_for_each(&vm->vcpus, id, vcpu) {
+		seq = READ_ONCE(vcpu->guest_mode_seq);
+		if (!(seq & 1))
+			continue;
+		/* Any change means that this guest-mode section ended. */
+		while (smp_load_acquire(&vcpu->guest_mode_seq) == seq)
+			cpu_relax();
+	}
+}
+
+/*
+ * What the host page tables of @mm map at @hva: the 4 KiB frame, whether
+ * it may be written, and the size of the host mapping.  Lockless, like
+ * gup-fast: only for the current mm, with interrupts off, which keeps the
+ * table pages from being freed while they are read.  Each level is read
+ * once into a local copy and the next level is found from the copy, so a
+ * concurrent change can make the result stale but never wrong to read.
+ */
+struct host_map {
+	unsigned long pfn;
+	bool writable;
+	bool huge;	/* mapped by a PMD or PUD leaf: 2 MiB or more */
+};
+
+static bool host_map_lookup(struct mm_struct *mm, unsigned long hva,
+			    struct host_map *map)
+{
+	unsigned long flags, pfn;
+	bool ok = false;
+	pgd_t pgd;
+	p4d_t p4d;
+	pud_t pud;
+	pmd_t pmd;
+	pte_t *ptep, pte;
+
+	local_irq_save(flags);
+	pgd = READ_ONCE(*pgd_offset(mm, hva));
+	if (pgd_none(pgd) || pgd_bad(pgd))
+		goto out;
+	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
+	if (p4d_none(p4d) || p4d_bad(p4d))
+		goto out;
+	pud = READ_ONCE(*pud_offset(&p4d, hva));
+	if (pud_leaf(pud)) {
+		if (!pud_access_permitted(pud, false))
+			goto out;
+		pfn = pud_pfn(pud) + ((hva & ~PUD_MASK) >> PAGE_SHIFT);
+		map->writable = pud_write(pud);
+		map->huge = true;
+		ok = true;
+		goto out_found;
+	}
+	if (pud_none(pud) || pud_bad(pud))
+		goto out;
+	pmd = READ_ONCE(*pmd_offset(&pud, hva));
+	if (pmd_leaf(pmd)) {
+		if (!pmd_access_permitted(pmd, false))
+			goto out;
+		pfn = pmd_pfn(pmd) + ((hva & ~PMD_MASK) >> PAGE_SHIFT);
+		map->writable = pmd_write(pmd);
+		map->huge = true;
+		ok = true;
+		goto out_found;
+	}
+	if (pmd_none(pmd) || pmd_bad(pmd))
+		goto out;
+	ptep = pte_offset_map(&pmd, hva);
+	pte = ptep_get(ptep);
+	pte_unmap(ptep);
+	if (!pte_access_permitted(pte, false))
+		goto out;
+	pfn = pte_pfn(pte);
+	map->writable = pte_write(pte);
+	map->huge = false;
+	ok = true;
+out_found:
+	map->pfn = pfn;
+out:
+	local_irq_restore(flags);
+	return ok;
+}
+
+static int hva_peek(struct kvm_memslot_vm *slots, unsigned long hva,
+		    bool write, unsigned long *pfn)
+{
+	struct mm_struct *mm = kvm_memslot_host_vm(slots)->mm;
+	struct host_map map;
+
+	/* The lockless walk is only safe on the mm this CPU runs. */
+	if (current->mm != mm)
+		return -EINVAL;
+	if (!host_map_lookup(mm, hva, &map) || (write && !map.writable))
+		return -EFAULT;
+	*pfn = map.pfn;
+	return 0;
+}
+
+/**
+ * kvm_memslot_hva_to_pfn_peek() - the frame the host maps at an address
+ * @slots: memslot state of a VM created on /dev/kvm-memslot
+ * @hva:   host virtual address in the VM's mm
+ * @pfn:   receives the 4 KiB frame mapped at @hva
+ *
+ * For audits: reads the host page tables without faulting anything in,
+ * without sleeping and without taking a page reference, so it may be called
+ * with mmu_lock held.  The answer is only stable while no MMU-notifier
+ * invalidation covers @hva; with mmu_lock held and none in progress, a
+ * translation made from @hva must map exactly *@pfn.  Only callable from a
+ * task of the VM's mm (any VM or vCPU ioctl is).
+ *
+ * Return: 0, -EFAULT if no page is mapped accessibly at @hva, -EINVAL if
+ * called from another mm.
+ */
+int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *slots,
+				unsigned long hva, unsigned long *pfn)
+{
+	return hva_peek(slots, hva, false, pfn);
+}
+
+/**
+ * kvm_memslot_hva_to_pfn_peek_write() - the frame the host maps writable
+ * @slots: memslot state of a VM created on /dev/kvm-memslot
+ * @hva:   host virtual address in the VM's mm
+ * @pfn:   receives the 4 KiB frame mapped at @hva
+ *
+ * As kvm_memslot_hva_to_pfn_peek(), but only for a page the host maps
+ * writable: a writable translation of @hva is legitimate only then (after
+ * mprotect() to read-only, or a fork that made the page copy-on-write, the
+ * host maps it read-only and the MMU notifier must have removed it).
+ *
+ * Return: 0, -EFAULT if no page is mapped writable at @hva, -EINVAL if
+ * called from another mm.
+ */
+int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *slots,
+				      unsigned long hva, unsigned long *pfn)
+{
+	return hva_peek(slots, hva, true, pfn);
+}
+
+/*
+ * Whether an MMU-notifier invalidation overlapping [@start, @end) is in
+ * progress, or one ended since the fault sampled @mmu_seq: then the pfn the
+ * fault resolved may already be unmapped from the host, and installing it
+ * would outlive the invalidation that was supposed to remove it.
+ */
+static bool mmu_invalidate_retry(struct kvm_memslot_vm *slots,
+				 unsigned long mmu_seq,
+				 unsigned long start, unsigned long end)
+{
+	lockdep_assert_held(&slots->mmu_lock);
+
+	if (slots->mmu_invalidate_in_progress &&
+	    start < slots->mmu_invalidate_end &&
+	    end > slots->mmu_invalidate_start)
+		return true;
+	return slots->mmu_invalidate_seq != mmu_seq;
+}
+
+/*
+ * Whether @gfn may be mapped at level 2: the host maps its page with a
+ * leaf of 2 MiB or more, the 2 MiB guest frame holding @gfn lies inside the
+ * slot and lines up with a 2 MiB host frame, and the slot does not log
+ * dirty pages (a write must be logged per 4 KiB page).  The caller holds
+ * mmu_lock and has checked that no invalidation covers the 2 MiB range, so
+ * the host mapping cannot change before the translation is installed
+ * without an invalidation removing it again.
+ */
+static bool fault_huge_ok(struct kvm_memslot_vm *slots,
+			  const struct kvm_memory_slot *slot,
+			  kvm_memslot_gfn_t gfn, unsigned long hva,
+			  unsigned long pfn, unsigned long mmu_seq)
+{
+	struct mm_struct *mm = kvm_memslot_host_vm(slots)->mm;
+	kvm_memslot_gfn_t base = ALIGN_DOWN(gfn, ACCESS_HUGE_PAGES);
+	unsigned long hva_base = hva & PMD_MASK;
+	struct host_map map;
+
+	if (slot->dirty_bitmap)
+		return false;
+	if (base < slot->base_gfn ||
+	    base + ACCESS_HUGE_PAGES > kvm_memslot_end(slot))
+		return false;
+	if ((gfn ^ (hva >> PAGE_SHIFT)) & (ACCESS_HUGE_PAGES - 1))
+		return false;
+	if (mmu_invalidate_retry(slots, mmu_seq, hva_base, hva_base + PMD_SIZE))
+		return false;
+	/* The leaf must still map the very page the fault resolved. */
+	return host_map_lookup(mm, hva, &map) && map.huge && map.pfn == pfn;
+}
+
+static void access_exit(struct kvm_memslot_access *acc, u32 reason,
+			u64 gpa, u32 len, bool write)
+{
+	acc->exit_reason = reason;
+	acc->exit_gpa = gpa;
+	acc->exit_len = len;
+	acc->exit_write = write;
+}
+
+/*
+ * Resolve @gfn of @slot to a host page and install a translation for it.
+ * Called with the SRCU read lock that found @slot held; may sleep.
+ *
+ * Return: 0 (walk again, whether or not a translation was installed),
+ * -EFAULT if the host maps nothing usable at the slot's address, or
+ * another negative errno.
+ */
+static int fault_map(struct kvm_memslot_vm *slots,
+		     const struct kvm_memory_slot *slot,
+		     kvm_memslot_gfn_t gfn, bool write, unsigned long mmu_seq)
+{
+	unsigned long hva = kvm_memslot_gfn_to_hva(slot, gfn);
+	bool logging = slot->dirty_bitmap;
+	kvm_memslot_gfn_t map_gfn = gfn;
+	struct page *page;
+	unsigned long pfn, map_pfn;
+	bool writable = write, installed = false;
+	int level = 1;
+	long n;
+	int r;
+
+	/*
+	 * A read maps the page writable only if the host already maps it
+	 * writable: asking for write access would break copy-on-write or
+	 * allocate memory for a mere read.  On a dirty-logged slot a read
+	 * always maps read-only, so that the first write faults and is
+	 * logged.
+	 */
+	if (!write && !logging && !(slot->flags & KVM_MEM_READONLY) &&
+	    get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
+		writable = true;
+	} else {
+		n = get_user_pages_unlocked(hva, 1, &page,
+					    write ? FOLL_WRITE : 0);
+		if (n != 1)
+			return n < 0 ? n : -EFAULT;
+	}
+	pfn = page_to_pfn(page);
+	map_pfn = pfn;
+
+	spin_lock(&slots->mmu_lock);
+	if (mmu_invalidate_retry(slots, mmu_seq, hva, hva + PAGE_SIZE)) {
+		r = 0;
+		goto out_unlock;
+	}
+	if (fault_huge_ok(slots, slot, gfn, hva, pfn, mmu_seq)) {
+		level = 2;
+		map_gfn = ALIGN_DOWN(gfn, ACCESS_HUGE_PAGES);
+		map_pfn = pfn - (gfn - map_gfn);
+	}
+	/*
+	 * Log the write before the translation that allows it exists, and
+	 * under mmu_lock: a harvest takes the bit and then write-protects
+	 * under mmu_lock, so either it sees this bit, or it runs after the
+	 * translation is installed and removes it again, and the write that
+	 * follows faults and is logged anew.
+	 */
+	if (write && logging)
+		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
+	r = slots->ops->map(slots, slot, map_gfn, map_pfn, writable, level);
+	installed = !r;
+out_unlock:
+	spin_unlock(&slots->mmu_lock);
+
+	/* A backend that could not allocate atomically asks for a retry. */
+	if (r == -EAGAIN)
+		r = 0;
+	/*
+	 * Writes through the translation bypass the host page tables, so
+	 * the host never sees the page dirtied; tell it now, or reclaim
+	 * could drop a page it believes clean.
+	 */
+	if (installed && writable)
+		set_page_dirty_lock(page);
+	/* The notifier, not a pin, keeps the translation coherent. */
+	put_page(page);
+	return r;
+}
+
+/*
+ * A walk of @gpa missed: find the slot and fault a translation in, or
+ * decide the access exits.
+ *
+ * Return: ACCESS_RETRY, ACCESS_EXIT, or a negative errno.
+ */
+static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
+			u32 len, bool write, struct kvm_memslot_access *acc)
+{
+	struct kvm_memslot_vm *slots = &vcpu->vm->slots;
+	kvm_memslot_gfn_t gfn = gpa >> PAGE_SHIFT;
+	struct kvm_memory_slot *slot;
+	unsigned long mmu_seq;
+	u64 generation;
+	int idx, r;
+
+	/*
+	 * The generation of a set no newer than the one the lookup below
+	 * uses.  A "no slot" entry tagged with it can only match (a walk
+	 * passes the current generation) if the lookup's set is still
+	 * current, so a slot created meanwhile is never hidden.
+	 */
+	idx = srcu_read_lock(&slots->srcu);
+	generation = kvm_memslots_get(slots, as_id)->generation;
+	srcu_read_unlock(&slots->srcu, idx);
+
+	mmu_seq = READ_ONCE(slots->mmu_invalidate_seq);
+	/*
+	 * Sample the sequence before resolving anything (the slot, then the
+	 * pfn): an invalidation that ends after this point makes the install
+	 * retry.
+	 */
+	smp_rmb();
+
+	slot = kvm_memslot_fault_lookup(slots, as_id, gfn, &vcpu->hint, &idx);
+	/* Tell sparse: the lookup returns with the SRCU read lock held. */
+	__acquire(&slots->srcu);
+	if (!slot) {
+		/*
+		 * Cache the miss, as x86 caches MMIO translations, unless the
+		 * set is mid-update (its gfns in transition were waited for,
+		 * but its generation is about to be replaced anyway).
+		 */
+		if (slots->ops->map_mmio && !(generation & 1)) {
+			spin_lock(&slots->mmu_lock);
+			/* Failing to cache only costs the next access a fault. */
+			slots->ops->map_mmio(slots, as_id, gfn, generation);
+			spin_unlock(&slots->mmu_lock);
+		}
+		srcu_read_unlock(&slots->srcu, idx);
+		access_exit(acc, KVM_MEMSLOT_EXIT_MMIO, gpa, len, write);
+		return ACCESS_EXIT;
+	}
+	if (write && (slot->flags & KVM_MEM_READONLY)) {
+		/*
+		 * Reads of the slot still hit, so nothing is cached: this
+		 * exits every time, as a write to ROM does on x86.
+		 */
+		srcu_read_unlock(&slots->srcu, idx);
+		access_exit(acc, KVM_MEMSLOT_EXIT_MMIO, gpa, len, write);
+		return ACCESS_EXIT;
+	}
+
+	r = fault_map(slots, slot, gfn, write, mmu_seq);
+	srcu_read_unlock(&slots->srcu, idx);
+	if (r == -EFAULT) {
+		/* The slot is there, but its host memory is not. */
+		access_exit(acc, KVM_MEMSLOT_EXIT_MEMORY_FAULT, gpa, len, write);
+		return ACCESS_EXIT;
+	}
+	return r ? r : ACCESS_RETRY;
+}
+
+/*
+ * Access [@gpa, @gpa + @len), all within one page, between guest memory
+ * and the vCPU's bounce buffer.
+ *
+ * Return: 0 when done, ACCESS_EXIT, or a negative errno.
+ */
+static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
+		       u32 len, bool write, struct kvm_memslot_access *acc)
+{
+	struct kvm_memslot_vm *slots = &vcpu->vm->slots;
+	enum kvm_memslot_walk_result res;
+	unsigned long pfn;
+	u64 generation;
+	void *va;
+	int idx, r;
+
+	for (;;) {
+		idx = srcu_read_lock(&slots->srcu);
+		generation = kvm_memslots_get(slots, as_id)->generation;
+
+		guest_mode_enter(vcpu);
+		res = slots->ops->walk(slots, as_id, gpa, write, generation,
+				       &pfn);
+		if (res == KVM_MEMSLOT_WALK_HIT) {
+			va = kmap_local_pfn(pfn);
+			if (write)
+				memcpy(va + offset_in_page(gpa), vcpu->bounce,
+				       len);
+			else
+				memcpy(vcpu->bounce, va + offset_in_page(gpa),
+				       len);
+			kunmap_local(va);
+		}
+		guest_mode_exit(vcpu);
+		srcu_read_unlock(&slots->srcu, idx);
+
+		if (res == KVM_MEMSLOT_WALK_HIT)
+			return 0;
+		if (res == KVM_MEMSLOT_WALK_MMIO) {
+			access_exit(acc, KVM_MEMSLOT_EXIT_MMIO, gpa, len, write);
+			return ACCESS_EXIT;
+		}
+
+		r = access_fault(vcpu, as_id, gpa, len, write, acc);
+		if (r != ACCESS_RETRY)
+			return r;
+		/* A retry may wait out an invalidation: stay killable. */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/**
+ * kvm_memslot_vcpu_access() - KVM_MEMSLOT_VCPU_ACCESS on a vCPU fd
+ * @vcpu: the vCPU; the caller holds its mutex
+ * @argp: user pointer to struct kvm_memslot_access
+ *
+ * Accesses page by page; user memory is only touched outside guest mode,
+ * through the vCPU's bounce buffer.  A pending signal stops a multi-page
+ * access between two pages.
+ *
+ * Return: 0 with the structure updated (also after an exit), -EINTR with
+ * the structure updated if a signal stopped the access, or -EINVAL for
+ * unknown flags, an address space the VM lacks or a range that wraps,
+ * -ENOTTY if the backend keeps no translations, -EFAULT, -ENOMEM.
+ */
+long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_memslot_vm *slots = &vcpu->vm->slots;
+	struct kvm_memslot_access acc;
+	bool write;
+	int as_id;
+	long r = 0;
+
+	if (copy_from_user(&acc, argp, sizeof(acc)))
+		return -EFAULT;
+	if (acc.flags & ~(KVM_MEMSLOT_ACCESS_WRITE | KVM_MEMSLOT_ACCESS_SMM))
+		return -EINVAL;
+	as_id = acc.flags & KVM_MEMSLOT_ACCESS_SMM ? 1 : 0;
+	if (as_id >= slots->ops->nr_address_spaces)
+		return -EINVAL;
+	if (acc.gpa + acc.len < acc.gpa)
+		return -EINVAL;
+	if (!slots->ops->walk || !slots->ops->map)
+		return -ENOTTY;
+
+	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;
+	access_exit(&acc, KVM_MEMSLOT_EXIT_NONE, 0, 0, false);
+	acc.done = 0;
+
+	while (acc.done < acc.len) {
+		u64 gpa = acc.gpa + acc.done;
+		void __user *ubuf = u64_to_user_ptr(acc.buf + acc.done);
+		u32 len = min_t(u64, acc.len - acc.done,
+				PAGE_SIZE - offset_in_page(gpa));
+
+		if (write && copy_from_user(vcpu->bounce, ubuf, len))
+			return -EFAULT;
+		r = access_page(vcpu, as_id, gpa, len, write, &acc);
+		if (r < 0)
+			return r;
+		if (r == ACCESS_EXIT) {
+			r = 0;
+			break;
+		}
+		if (!write && copy_to_user(ubuf, vcpu->bounce, len))
+			return -EFAULT;
+		acc.done += len;
+
+		if (acc.done < acc.len && signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+
+	if (copy_to_user(argp, &acc, sizeof(acc)))
+		return -EFAULT;
+	return r;
+}
+
+/**
+ * kvm_memslot_audit() - KVM_MEMSLOT_AUDIT on a VM fd
+ * @vm:   the VM
+ * @argp: user pointer to struct kvm_memslot_audit
+ *
+ * Runs the backend's audit with slots_lock held, so that no update is
+ * half done (between the INVALID publish and the flush of a delete, stale
+ * translations legitimately exist), and with mmu_lock held, so that no
+ * fault or invalidation is half done either.
+ *
+ * Return: 0 with the violation count written out, or -EFAULT.
+ */
+long kvm_memslot_audit(struct kvm_memslot_host_vm *vm, void __user *argp)
+{
+	struct kvm_memslot_vm *slots = &vm->slots;
+	struct kvm_memslot_audit audit = {};
+	int idx;
+
+	if (slots->ops->audit) {
+		mutex_lock(&slots->slots_lock);
+		idx = srcu_read_lock(&slots->srcu);
+		spin_lock(&slots->mmu_lock);
+		audit.violations = slots->ops->audit(slots);
+		spin_unlock(&slots->mmu_lock);
+		srcu_read_unlock(&slots->srcu, idx);
+		mutex_unlock(&slots->slots_lock);
+	}
+
+	if (copy_to_user(argp, &audit, sizeof(audit)))
+		return -EFAULT;
+	return 0;
+}

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm-memslot: the gfn_to_pfn cache.
+ *
+ * A cache resolves one guest physical range, within one page, to the host
+ * page that backs it, so that kernel code can then reach that page from
+ * atomic context with nothing but a read lock and two comparisons.  What it
+ * must never do is outlive the mapping it was made from.  Two things can
+ * change that mapping:
+ *
+ * - the host mm: munmap, mremap, madvise(DONTNEED), reclaim, migration,
+ *   copy-on-write, and protection changes (mprotect to read-only, the
+ *   write protection fork applies).  Each of these calls the VM's MMU
+ *   notifier first; its invalidate_range_start calls
+ *   kvm_memslot_gpc_invalidate(), which clears every cache whose host page
+ *   overlaps the range, whatever the event.  A protection downgrade clears
+ *   read caches too: telling them apart would need the event type, and the
+ *   refresh that follows costs one page-table walk.
+ *
+ * - the slot layout: every publish of a slot set bumps the VM's
+ *   generation, and a check fails unless the cache was filled under the
+ *   current one.  That is also what "flush_memslot drops the caches the
+ *   slot backs" means here: nothing needs to find the caches of a slot,
+ *   because the INVALID publish that precedes the flush already made them
+ *   all miss.  Their page references go at the next refresh, invalidation
+ *   of their host page, or deactivation.
+ *
+ * A refresh resolves gpa -> slot -> hva -> page again, sleeping as it
+ * needs to.  It must not install a page that an invalidation was taking
+ * away meanwhile: it samples mmu_invalidate_seq before resolving the page
+ * and installs it under mmu_lock only if no invalidation overlapping the
+ * page is in progress and none ended since the sample (the same test a
+ * fault makes, see memslot_access.c).  Otherwise it drops the page, waits
+ * for the invalidations in progress to end, and starts over, a bounded
+ * number of times.  Since invalidations clear caches under mmu_lock too,
+ * either the install comes first and the invalidation clears it, or the
+ * invalidation comes first and the install sees it.
+ *
+ * A cache is never filled from a set published in the middle of an update
+ * (odd generation): the final publish would replace it at once, and its
+ * slot may be INVALID.  The refresh waits for the update to finish.
+ *
+ * Locking: refresh_lock, then the VM's SRCU, then mmu_lock, then
+ * gpc->lock.  Users take only gpc->lock, for reading, and optionally the
+ * VM's SRCU around it.  The VM's list of active caches is protected by
+ * mmu_lock, which the invalidation already holds.
+ *
+ * The cache holds a reference on its page while it is filled.  The MMU
+ * notifier alone would keep it coherent, but the reference makes a missed
+ * invalidation a stale read rather than a use-after-free.
+ */
+#include <linux/bitops.h>
+#include <linux/jiffies.h>
+#include <linux/kvm_memslot.h>
+#include <linux/kvm_memslot_pfncache.h>
+#include <linux/lockdep.h>
+#include <linux/sched.h>
+#include <linux/srcu.h>
+#include <linux/wait.h>
+
+/*
+ * Attempts of a refresh before it gives up with -EAGAIN.  Each failed
+ * attempt met an invalidation or a slot update, and waited for it to end,
+ * so only a host that keeps changing the very page starves a refresh.
+ */
+#define GPC_MAX_TRIES		100
+
+/*
+ * Longest wait for in-progress invalidations before trying again anyway:
+ * invalidations overlapping each other can keep the notifier's count from
+ * reaching zero, which is what wakes the waiters.
+ */
+#define GPC_INVALIDATE_WAIT_MS	10
+
+/**
+ * kvm_memslot_gpc_init() - prepare a cache for use
+ * @gpc:    the cache, zeroed by the caller
+ * @vm:     the VM whose guest memory it maps
+ * @caches: the VM's list of active caches, which its MMU notifier walks
+ * @as_id:  address space of the guest addresses it will map
+ * @write:  whether users write through it; then it maps only a page the
+ *          host maps writable
+ *
+ * The cache starts inactive: kvm_memslot_gpc_activate() sets its range.
+ */
+void kvm_memslot_gpc_init(struct kvm_memslot_gpc *gpc,
+			  struct kvm_memslot_vm *vm, struct hlist_head *caches,
+			  int as_id, bool write)
+{
+	rwlock_init(&gpc->lock);
+	mutex_init(&gpc->refresh_lock);
+	gpc->vm = vm;
+	gpc->caches = caches;
+	INIT_HLIST_NODE(&gpc->node);
+	gpc->as_id = as_id;
+	gpc->write = write;
+}
+
+/*
+ * Forget the page.  Both locks are held, so neither a user nor an
+ * invalidation sees the cache half cleared.
+ */
+static void gpc_clear(struct kvm_memslot_gpc *gpc)
+{
+	lockdep_assert_held(&gpc->vm->mmu_lock);
+	lockdep_assert_held_write(&gpc->lock);
+
+	if (!gpc->valid)
+		return;
+	kvm_memslot_gpc_unpin(gpc->vm, gpc->pfn);
+	gpc->valid = false;
+	gpc->slot = NULL;
+	gpc->hva = 0;
+	gpc->pfn = 0;
+}
+
+static void gpc_clear_locked(struct kvm_memslot_gpc *gpc)
+{
+	struct kvm_memslot_vm *vm = gpc->vm;
+
+	spin_lock(&vm->mmu_lock);
+	write_lock(&gpc->lock);
+	gpc_clear(gpc);
+	write_unlock(&gpc->lock);
+	spin_unlock(&vm->mmu_lock);
+}
+
+/**
+ * kvm_memslot_gpc_activate() - start caching a guest range
+ * @gpc: an initialized cache
+ * @gpa: first guest physical address
+ * @len: bytes from @gpa; the range must not cross a page boundary
+ *
+ * Puts the cache on the VM's list, so that invalidations find it, without
+ * resolving anything: the first check misses and the refresh it leads to
+ * maps the page.  Activating an active cache moves it to the new range.
+ * May sleep.
+ *
+ * Return: 0, or -EINVAL if @len is 0 or the range crosses a page boundary.
+ */
+int kvm_memslot_gpc_activate(struct kvm_memslot_gpc *gpc, u64 gpa,
+			     unsigned int len)
+{
+	struct kvm_memslot_vm *vm = gpc->vm;
+
+	/* One page, one pfn: a range across two would need two of each. */
+	if (!len || len > PAGE_SIZE - (gpa & ~PAGE_MASK))
+		return -EINVAL;
+
+	mutex_lock(&gpc->refresh_lock);
+	spin_lock(&vm->mmu_lock);
+	write_lock(&gpc->lock);
+	gpc_clear(gpc);
+	gpc->gpa = gpa;
+	gpc->len = len;
+	if (!gpc->active)
+		hlist_add_head(&gpc->node, gpc->caches);
+	gpc->active = true;
+	write_unlock(&gpc->lock);
+	spin_unlock(&vm->mmu_lock);
+	gpc->last_error = 0;
+	mutex_unlock(&gpc->refresh_lock);
+	return 0;
+}
+
+/**
+ * kvm_memslot_gpc_check() - whether a cache may be used as it is
+ * @gpc: the cache; the caller holds @gpc->lock for reading
+ *
+ * The fast path, safe in atomic context: it neither sleeps nor looks
+ * anything up.  While the caller keeps holding @gpc->lock, @gpc->pfn stays
+ * mapped by the host as it was when the cache was filled: an invalidation
+ * has to take the lock for writing to clear it.
+ *
+ * Return: true if @gpc->pfn backs @gpc->gpa in the current slot layout and
+ * is what the host maps there (writable, for a write cache).
+ */
+bool kvm_memslot_gpc_check(struct kvm_memslot_gpc *gpc)
+{
+	lockdep_assert_held(&gpc->lock);
+
+	/*
+	 * A publish bumps the generation after storing the new sets, and
+	 * the grace period of a delete or move separates that from the
+	 * flush; a user inside the VM's SRCU read section therefore either
+	 * sees the new generation here or is waited for before the flush.
+	 */
+	return gpc->valid && gpc->generation == READ_ONCE(gpc->vm->generation);
+}
+
+/**
+ * kvm_memslot_gpc_mark_dirty() - log a write made through a cache
+ * @gpc: the cache; the caller holds @gpc->lock for reading and the VM's
+ *       SRCU read lock, and a check made under both hit
+ *
+ * Call after the write: a harvest of the dirty log that takes the bit
+ * before it is set leaves it for the next one, and one that takes it after
+ * sees the written page.
+ */
+void kvm_memslot_gpc_mark_dirty(struct kvm_memslot_gpc *gpc)
+{
+	const struct kvm_memory_slot *slot = gpc->slot;
+
+	if (!slot->dirty_bitmap)
+		return;
+	/* The data is in the page before the bit says it changed. */
+	smp_mb__before_atomic();
+	set_bit_le((gpc->gpa >> PAGE_SHIFT) - slot->base_gfn,
+		   slot->dirty_bitmap);
+}
+
+/*
+ * Whether a page resolved after sampling @mmu_seq may be stale: an
+ * invalidation of its host page is in progress, or one (of any range)
+ * ended since the sample, or the slot layout changed since @generation.
+ */
+static bool gpc_must_retry(struct kvm_memslot_vm *vm, unsigned long mmu_seq,
+			   unsigned long hva, u64 generation)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+
+	if (vm->mmu_invalidate_in_progress &&
+	    hva < vm->mmu_invalidate_end &&
+	    hva + PAGE_SIZE > vm->mmu_invalidate_start)
+		return true;
+	return vm->mmu_invalidate_seq != mmu_seq ||
+	       READ_ONCE(vm->generation) != generation;
+}
+
+/*
+ * One attempt to fill @gpc, which is clear.
+ *
+ * Return: 0, -EAGAIN to try again (something changed under the attempt,
+ * and was waited for), or the error to report.
+ */
+static int gpc_fill(struct kvm_memslot_gpc *gpc)
+{
+	struct kvm_memslot_vm *vm = gpc->vm;
+	kvm_memslot_gfn_t gfn = gpc->gpa >> PAGE_SHIFT;
+	const struct kvm_memory_slot *slot;
+	unsigned long hva = 0, pfn, mmu_seq;
+	struct kvm_memslots *slots;
+	bool in_update, wait;
+	u64 generation;
+	int idx, r = 0;
+
+	generation = READ_ONCE(vm->generation);
+	/*
+	 * The generation first, then the set: a publish stores them in the
+	 * other order, so the set found is no older than the generation
+	 * recorded, and a cache filled from a newer set only misses once
+	 * more than it had to.
+	 */
+	smp_rmb();
+
+	idx = srcu_read_lock(&vm->srcu);
+	slots = kvm_memslots_get(vm, gpc->as_id);
+	in_update = (generation & 1) || kvm_memslots_in_update(slots);
+	slot = in_update ? NULL : kvm_memslot_find_gfn(slots, gfn);
+	if (in_update)
+		r = -EAGAIN;
+	else if (!slot || kvm_memslot_is_invalid(slot))
+		r = -ENOENT;
+	else if (gpc->write && (slot->flags & KVM_MEM_READONLY))
+		r = -EROFS;
+	else
+		hva = kvm_memslot_gfn_to_hva(slot, gfn);
+	srcu_read_unlock(&vm->srcu, idx);
+
+	if (in_update) {
+		/* Outside SRCU: the update's grace period waits for readers. */
+		if (wait_event_killable(vm->update_wq,
+					!(READ_ONCE(vm->generation) & 1)))
+			return -EINTR;
+		gpc->retries++;
+		return -EAGAIN;
+	}
+	if (r)
+		return r;
+
+	mmu_seq = READ_ONCE(vm->mmu_invalidate_seq);
+	/*
+	 * The sequence is sampled before the page is resolved: an
+	 * invalidation that ends after this point makes the install below
+	 * fail.
+	 */
+	smp_rmb();
+
+	r = kvm_memslot_gpc_pin(vm, hva, gpc->write, &pfn);
+	if (r)
+		return r;
+
+	spin_lock(&vm->mmu_lock);
+	if (gpc_must_retry(vm, mmu_seq, hva, generation)) {
+		wait = vm->mmu_invalidate_in_progress;
+		spin_unlock(&vm->mmu_lock);
+		kvm_memslot_gpc_unpin(vm, pfn);
+		gpc->retries++;
+		/*
+		 * Trying again while the invalidation runs would only find
+		 * the same page on its way out, or fail for the same reason.
+		 */
+		if (wait)
+			wait_event_timeout(vm->mn_wq,
+					   !READ_ONCE(vm->mmu_invalidate_in_progress),
+					   msecs_to_jiffies(GPC_INVALIDATE_WAIT_MS));
+		return -EAGAIN;
+	}
+	write_lock(&gpc->lock);
+	gpc->slot = slot;
+	gpc->hva = hva;
+	gpc->pfn = pfn;
+	gpc->generation = generation;
+	gpc->valid = true;
+	gpc->fills++;
+	write_unlock(&gpc->lock);
+	spin_unlock(&vm->mmu_lock);
+	return 0;
+}
+
+/**
+ * kvm_memslot_gpc_refresh() - resolve a cache's range again
+ * @gpc: an active cache; the caller holds none of its locks
+ *
+ * Drops whatever the cache mapped, then looks the gpa up in the current
+ * slot layout and the page up in the host mm (faulting it in, and for a
+ * write cache breaking copy-on-write), and maps it unless an invalidation
+ * or slot update overlapped the attempt; then it waits for that to end and
+ * tries again.  Sleeps; must run in a task of the VM's mm.
+ *
+ * Return: 0 with the cache filled, or a negative errno with the cache
+ * empty: -EINVAL if the cache is not active, -ENOENT if no slot backs the
+ * gpa, -EROFS for a write cache on a read-only slot, -EFAULT if the host
+ * maps no page there allowing the access (nothing, or read-only for a
+ * write cache), -EAGAIN if the page kept changing, -EINTR if a fatal
+ * signal interrupted a wait.
+ */
+int kvm_memslot_gpc_refresh(struct kvm_memslot_gpc *gpc)
+{
+	int tries = 0, r;
+
+	might_sleep();
+	mutex_lock(&gpc->refresh_lock);
+	if (!gpc->active) {
+		r = -EINVAL;
+		goto out;
+	}
+	gpc_clear_locked(gpc);
+	do {
+		r = gpc_fill(gpc);
+		if (r != -EAGAIN)
+			break;
+		cond_resched();
+	} while (++tries < GPC_MAX_TRIES);
+	gpc->last_error = r;
+out:
+	mutex_unlock(&gpc->refresh_lock);
+	return r;
+}
+
+/**
+ * kvm_memslot_gpc_deactivate() - stop caching
+ * @gpc: the cache
+ *
+ * Takes the cache off the VM's list and drops its page.  It may be
+ * activated again, or freed once this returns.  May sleep.
+ */
+void kvm_memslot_gpc_deactivate(struct kvm_memslot_gpc *gpc)
+{
+	struct kvm_memslot_vm *vm = gpc->vm;
+
+	mutex_lock(&gpc->refresh_lock);
+	if (gpc->active) {
+		spin_lock(&vm->mmu_lock);
+		hlist_del_init(&gpc->node);
+		write_lock(&gpc->lock);
+		gpc_clear(gpc);
+		gpc->active = false;
+		write_unlock(&gpc->lock);
+		spin_unlock(&vm->mmu_lock);
+	}
+	mutex_unlock(&gpc->refresh_lock);
+}
+
+/**
+ * kvm_memslot_gpc_invalidate() - clear the caches of a host range
+ * @vm:     the VM; the caller holds its mmu_lock and has counted the
+ *          invalidation in mmu_invalidate_in_progress
+ * @caches: the VM's list of active caches
+ * @start:  first host virtual address of the range
+ * @end:    one past its last
+ *
+ * Called from invalidate_range_start, for every event: after an unmap, a
+ * migration or a protection downgrade the page a cache holds may no longer
+ * be the one the host maps, or no longer writable.  Does not sleep; a
+ * cache whose user is in the middle of an access is waited for.
+ */
+void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
+				struct hlist_head *caches,
+				unsigned long start, unsigned long end)
+{
+	struct kvm_memslot_gpc *gpc;
+
+	lockdep_assert_held(&vm->mmu_lock);
+
+	/* valid and hva only change under mmu_lock, so peeking is exact. */
+	hlist_for_each_entry(gpc, caches, node) {
+		if (!gpc->valid || gpc->hva >= end ||
+		    gpc->hva + PAGE_SIZE <= start)
+			continue;
+		write_lock(&gpc->lock);
+		gpc_clear(gpc);
+		gpc->invalidations++;
+		write_unlock(&gpc->lock);
+	}
+}

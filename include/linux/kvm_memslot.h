@@ -249,8 +249,8 @@ struct kvm_memslot_stats {
  * @mn_update_waiting: an update waits for @mn_active to drain before it
  *                    publishes; blockable invalidations hold off meanwhile
  * @mn_wq:            woken when @mn_active drops to zero or the gate opens
- * @reclaim_list:     retired memory whose grace period has elapsed
- * @reclaim_work:     frees @reclaim_list in process context
+ * @reclaim_list:     retired memory waiting for a grace period
+ * @reclaim_work:     waits for a grace period, then frees @reclaim_list
  * @reclaim_pending:  retired batches not yet freed
  * @stats:            counters of protocol events
  * @transit_waits:    faults that met a gfn in transition and waited

@@ -110,6 +110,9 @@ void harness_rcu_unregister_thread(void)
 	}
 }
 
+/* Set on the work-queue thread: its grace periods are not the caller's. */
+static __thread int harness_in_worker;
+
 void synchronize_srcu(struct srcu_struct *ssp)
 {
 	void (*hook)(struct srcu_struct *);
@@ -119,6 +122,8 @@ void synchronize_srcu(struct srcu_struct *ssp)
 	if (harness_rcu_registered && WARN_ON(urcu_memb_read_ongoing()))
 		return;
 	urcu_memb_synchronize_rcu();
+	if (harness_in_worker)
+		return;
 	__atomic_add_fetch(&harness_grace_periods, 1, __ATOMIC_SEQ_CST);
 	hook = __atomic_load_n(&harness_synchronize_hook, __ATOMIC_SEQ_CST);
 	if (hook)
@@ -193,6 +198,7 @@ static int wq_running;
 static void *wq_worker(void *arg)
 {
 	(void)arg;
+	harness_in_worker = 1;
 	harness_rcu_register_thread();
 	pthread_mutex_lock(&wq_lock);
 	for (;;) {

@@ -23,8 +23,7 @@ struct kvm_memslot_retired_slot {
 
 /**
  * struct kvm_memslot_reclaim - memory an update replaced
- * @rcu:      for call_srcu()
- * @llnode:   on vm->reclaim_list once the grace period elapsed
+ * @llnode:   on vm->reclaim_list until a grace period has elapsed
  * @vm:       the VM
  * @nodes:    tree nodes chained through ->next
  * @nr_sets:  entries used in @sets
@@ -33,7 +32,6 @@ struct kvm_memslot_retired_slot {
  * @slots:    slots no longer published
  */
 struct kvm_memslot_reclaim {
-	struct rcu_head rcu;
 	struct llist_node llnode;
 	struct kvm_memslot_vm *vm;
 	struct kvm_memslot_node *nodes;

@@ -3,10 +3,13 @@
  * Per-VM memslot state: creation, teardown, and the deferred reclaim of
  * memory that updates replaced.
  *
- * Replaced sets, tree nodes and slots are handed to call_srcu(), so an
- * update never waits for readers just to free memory; the SRCU callback
- * runs in softirq context, where the backends cannot free their per-slot
- * data, so it only queues the batch for a work item that does.
+ * Replaced sets, tree nodes and slots go to a work item that waits for an
+ * expedited grace period and frees them, so an update never waits for
+ * readers just to free memory.  call_srcu() would start a normal grace
+ * period per update, and an expedited one requested meanwhile (the next
+ * delete's) queues behind it: deleting 32764 slots would then take jiffies
+ * each.  One work item also batches the reclaim of updates that come in a
+ * stream under one grace period.
  */
 
 #include <linux/slab.h>
@@ -120,7 +123,6 @@ void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm)
 		vm->ops->flush_all(vm);
 
 	/* Let every deferred reclaim run before the state it frees into goes. */
-	srcu_barrier(&vm->srcu);
 	flush_work(&vm->reclaim_work);
 	WARN_ON_ONCE(atomic_read(&vm->reclaim_pending));
 
@@ -212,20 +214,15 @@ static void kvm_memslot_reclaim_work(struct work_struct *work)
 	struct llist_node *list;
 
 	list = llist_del_all(&vm->reclaim_list);
+	if (!list)
+		return;
+	/* Everything on the list was unpublished before this grace period. */
+	synchronize_srcu_expedited(&vm->srcu);
 	llist_for_each_entry_safe(reclaim, next, list, llnode) {
 		kvm_memslot_reclaim_free(vm, reclaim);
 		WRITE_ONCE(vm->stats.reclaimed, vm->stats.reclaimed + 1);
 		atomic_dec(&vm->reclaim_pending);
 	}
-}
-
-static void kvm_memslot_reclaim_callback(struct rcu_head *rcu)
-{
-	struct kvm_memslot_reclaim *reclaim;
-
-	reclaim = container_of(rcu, struct kvm_memslot_reclaim, rcu);
-	llist_add(&reclaim->llnode, &reclaim->vm->reclaim_list);
-	schedule_work(&reclaim->vm->reclaim_work);
 }
 
 /**
@@ -238,5 +235,6 @@ void kvm_memslot_reclaim_defer(struct kvm_memslot_vm *vm,
 {
 	reclaim->vm = vm;
 	atomic_inc(&vm->reclaim_pending);
-	call_srcu(&vm->srcu, &reclaim->rcu, kvm_memslot_reclaim_callback);
+	llist_add(&reclaim->llnode, &vm->reclaim_list);
+	schedule_work(&vm->reclaim_work);
 }

@@ -3,7 +3,9 @@
  * Userspace shim: every srcu_struct maps onto liburcu's single urcu-memb
  * domain.  That is stricter than SRCU (a grace period waits for readers
  * of every srcu_struct), never weaker.  synchronize_srcu() counts into
- * harness_grace_periods and then calls harness_synchronize_hook if set.
+ * harness_grace_periods and then calls harness_synchronize_hook if set,
+ * except on the work-queue thread: the grace periods the core's reclaim
+ * work waits for are not those of the update the tests observe.
  */
 #ifndef _SHIM_LINUX_SRCU_H
 #define _SHIM_LINUX_SRCU_H

@@ -225,6 +225,15 @@ static void kvm_memslot_reclaim_work(struct work_struct *work)
 	}
 }
 
+/*
+ * Test-only breakage for the debug-kernel lane (tests/debug-kernel/lane.sh
+ * builds a second module with -DKVM_MEMSLOT_TEST_EARLY_FREE): free replaced
+ * memory without waiting for readers, which KASAN must then catch.
+ */
+#ifndef KVM_MEMSLOT_TEST_EARLY_FREE
+#define KVM_MEMSLOT_TEST_EARLY_FREE	0
+#endif
+
 /**
  * kvm_memslot_reclaim_defer() - free a batch after an SRCU grace period
  * @vm:      the VM whose readers may still see the batch's memory
@@ -234,6 +243,10 @@ void kvm_memslot_reclaim_defer(struct kvm_memslot_vm *vm,
 			       struct kvm_memslot_reclaim *reclaim)
 {
 	reclaim->vm = vm;
+	if (KVM_MEMSLOT_TEST_EARLY_FREE) {
+		kvm_memslot_reclaim_free(vm, reclaim);
+		return;
+	}
 	atomic_inc(&vm->reclaim_pending);
 	llist_add(&reclaim->llnode, &vm->reclaim_list);
 	schedule_work(&vm->reclaim_work);

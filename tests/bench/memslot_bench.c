@@ -10,11 +10,11 @@
  * Updates run against a backend whose hooks do nothing, so the figures are
  * the core's own cost, grace periods (delete, move) included.
  *
- * Two kinds of gfn lookup are timed.  "find_gfn" draws its targets from
+ * Lookups (by gfn, by id, by host range) are timed twice.  "hot" draws
+ * the targets from 64 slots spread over the whole set, the working set of a
+ * real guest, and measures the tree walk itself.  "all" draws them from
  * every slot, so at 32764 slots most tree levels miss the CPU caches and
- * the figure measures the memory hierarchy as much as the tree.  "hot64"
- * draws them from 64 slots spread over the whole set, the working set of
- * a real guest, and so measures the cost of the tree walk itself.
+ * the figure measures the memory hierarchy as much as the tree.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +43,16 @@ static const struct kvm_memslot_ops bench_ops = {
 	.prepare_memory_region = nop_prepare,
 };
 
-enum { C_CREATE, C_DELETE, C_MOVE, C_FLAGS, C_FIND, C_HOT, C_HINT, C_ID, C_HVA, NR_COLS };
+enum {
+	C_CREATE, C_DELETE, C_MOVE, C_FLAGS,
+	C_GFN_HOT, C_ID_HOT, C_HVA_HOT, C_HINT,
+	C_GFN_ALL, C_ID_ALL, C_HVA_ALL,
+	NR_COLS
+};
 static const char *const col_names[NR_COLS] = {
-	"create", "delete", "move", "flags", "find_gfn", "hot64", "gfn+hint", "find_id",
-	"hva_range",
+	"create", "delete", "move", "flags",
+	"gfn/hot", "id/hot", "hva/hot", "gfn+hint",
+	"gfn/all", "id/all", "hva/all",
 };
 
 static int set(struct kvm_memslot_vm *vm, u32 slot, u32 flags, u64 gfn, u64 npages)
@@ -120,52 +126,56 @@ static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int looku
 	idx = srcu_read_lock(&vm->srcu);
 	{
 		struct kvm_memslots *slots = kvm_memslots_get(vm, 0);
-		u64 span = (u64)n * SLOT_STRIDE;
 		u64 *gfns = malloc(sizeof(*gfns) * 4096);
-		u64 *hot = malloc(sizeof(*hot) * 4096);
-		unsigned int stride = n >= 64 ? n / 64 : 1;
 		u16 *ids = malloc(sizeof(*ids) * 4096);
 		unsigned long *hvas = malloc(sizeof(*hvas) * 4096);
+		int hot;
 
-		for (i = 0; i < 4096; i++) {
-			gfns[i] = harness_rand(&seed) % span;
-			ids[i] = harness_rand(&seed) % n;
-			hvas[i] = HVA_BASE + (harness_rand(&seed) % ((u64)n * SLOT_PAGES)) * PG;
-			hot[i] = (harness_rand(&seed) % 64 * stride % n) * SLOT_STRIDE +
-				 harness_rand(&seed) % SLOT_PAGES;
+		for (hot = 1; hot >= 0; hot--) {
+			/* Every slot, or 64 slots spread evenly over the set. */
+			unsigned int stride = hot && n >= 64 ? n / 64 : 1;
+			unsigned int nr = hot && n >= 64 ? 64 : n;
+
+			for (i = 0; i < 4096; i++) {
+				u64 s = harness_rand(&seed) % nr * stride;
+
+				gfns[i] = s * SLOT_STRIDE + harness_rand(&seed) % SLOT_PAGES;
+				ids[i] = s;
+				hvas[i] = HVA_BASE + (s * SLOT_PAGES +
+						      harness_rand(&seed) % SLOT_PAGES) * PG;
+			}
+
+			t0 = harness_now_ns();
+			for (i = 0; i < lookup_iters; i++)
+				acc += (unsigned long)kvm_memslot_find_gfn(slots, gfns[i & 4095]);
+			out[hot ? C_GFN_HOT : C_GFN_ALL] =
+				(double)(harness_now_ns() - t0) / lookup_iters;
+
+			t0 = harness_now_ns();
+			for (i = 0; i < lookup_iters; i++)
+				acc += (unsigned long)kvm_memslot_find_id(slots, ids[i & 4095]);
+			out[hot ? C_ID_HOT : C_ID_ALL] =
+				(double)(harness_now_ns() - t0) / lookup_iters;
+
+			/* 16-page host ranges: one or two slots each */
+			t0 = harness_now_ns();
+			for (i = 0; i < lookup_iters / 4; i++)
+				kvm_memslot_visit_hva(slots, hvas[i & 4095],
+						      hvas[i & 4095] + 16 * PG,
+						      count_cb, &acc);
+			out[hot ? C_HVA_HOT : C_HVA_ALL] =
+				(double)(harness_now_ns() - t0) / (lookup_iters / 4);
 		}
-
-		t0 = harness_now_ns();
-		for (i = 0; i < lookup_iters; i++)
-			acc += (unsigned long)kvm_memslot_find_gfn(slots, gfns[i & 4095]);
-		out[C_FIND] = (double)(harness_now_ns() - t0) / lookup_iters;
-
-		t0 = harness_now_ns();
-		for (i = 0; i < lookup_iters; i++)
-			acc += (unsigned long)kvm_memslot_find_gfn(slots, hot[i & 4095]);
-		out[C_HOT] = (double)(harness_now_ns() - t0) / lookup_iters;
 
 		/* a vCPU touching consecutive pages: mostly hint hits */
 		t0 = harness_now_ns();
 		for (i = 0; i < lookup_iters; i++)
 			acc += (unsigned long)kvm_memslot_find_gfn_hint(slots,
-					gfns[(i / 64) & 4095] / SLOT_STRIDE * SLOT_STRIDE + (i % SLOT_PAGES),
-					&hint);
+					gfns[(i / 64) & 4095] / SLOT_STRIDE * SLOT_STRIDE +
+					(i % SLOT_PAGES), &hint);
 		out[C_HINT] = (double)(harness_now_ns() - t0) / lookup_iters;
 
-		t0 = harness_now_ns();
-		for (i = 0; i < lookup_iters; i++)
-			acc += (unsigned long)kvm_memslot_find_id(slots, ids[i & 4095]);
-		out[C_ID] = (double)(harness_now_ns() - t0) / lookup_iters;
-
-		/* 16-page host ranges: one or two slots each */
-		t0 = harness_now_ns();
-		for (i = 0; i < lookup_iters / 4; i++)
-			kvm_memslot_visit_hva(slots, hvas[i & 4095], hvas[i & 4095] + 16 * PG,
-					      count_cb, &acc);
-		out[C_HVA] = (double)(harness_now_ns() - t0) / (lookup_iters / 4);
 		free(gfns);
-		free(hot);
 		free(ids);
 		free(hvas);
 	}
@@ -191,19 +201,19 @@ int main(int argc, char **argv)
 	       short_mode ? "short" : "full");
 	printf("%8s", "slots");
 	for (c = 0; c < NR_COLS; c++)
-		printf(" %10s", col_names[c]);
+		printf(" %9s", col_names[c]);
 	printf("\n");
 	for (s = 0; s < nr_sizes; s++) {
 		bench_one(sizes[s], upd_iters, lookup_iters, res[s]);
 		printf("%8u", sizes[s]);
 		for (c = 0; c < NR_COLS; c++)
-			printf(" %10.0f", res[s][c]);
+			printf(" %9.0f", res[s][c]);
 		printf("\n");
 		fflush(stdout);
 	}
 	printf("%8s", "32764/64");
 	for (c = 0; c < NR_COLS; c++)
-		printf(" %9.2fx", res[1][c] > 0 ? res[4][c] / res[1][c] : 0.0);
+		printf(" %8.2fx", res[1][c] > 0 ? res[4][c] / res[1][c] : 0.0);
 	printf("\n");
 	harness_quiesce();
 	harness_rcu_unregister_thread();

@@ -123,44 +123,32 @@ static void x86_free_memslot(struct kvm_memslot_vm *vm,
 	x86_rmap_free(slot);
 }
 
+/*
+ * The two VM types differ only in the entry format of their tables, which
+ * the MMU code picks from the ops table the VM was created with.
+ */
+#define X86_MEMSLOT_OPS(format) {					\
+	.name			= "x86-" format,			\
+	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,		\
+	.nr_user_slots		= X86_NR_USER_SLOTS,			\
+	.readonly_mem		= true,					\
+	.prepare_memory_region	= x86_prepare_memory_region,		\
+	.flush_memslot		= x86_flush_memslot,			\
+	.commit_memory_region	= x86_commit_memory_region,		\
+	.free_memslot		= x86_free_memslot,			\
+	.flush_all		= x86_mmu_flush_all,			\
+	.unmap_gfn_range	= x86_rmap_unmap_range,			\
+	.age_gfn_range		= x86_rmap_age_range,			\
+	.test_age_gfn_range	= x86_rmap_test_age_range,		\
+	.walk			= x86_mmu_walk,				\
+	.map			= x86_mmu_map,				\
+	.map_mmio		= x86_mmu_map_mmio,			\
+	.protect_dirty_gfns	= x86_rmap_protect_gfns,		\
+	.audit			= x86_mmu_audit,			\
+}
+
 /* The backend of KVM_MEMSLOT_VM_X86_EPT VMs. */
-const struct kvm_memslot_ops kvm_memslot_x86_ept_ops = {
-	.name			= "x86-ept",
-	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,
-	.nr_user_slots		= X86_NR_USER_SLOTS,
-	.readonly_mem		= true,
-	.prepare_memory_region	= x86_prepare_memory_region,
-	.flush_memslot		= x86_flush_memslot,
-	.commit_memory_region	= x86_commit_memory_region,
-	.free_memslot		= x86_free_memslot,
-	.flush_all		= x86_mmu_flush_all,
-	.unmap_gfn_range	= x86_rmap_unmap_range,
-	.age_gfn_range		= x86_rmap_age_range,
-	.test_age_gfn_range	= x86_rmap_test_age_range,
-	.walk			= x86_mmu_walk,
-	.map			= x86_mmu_map,
-	.map_mmio		= x86_mmu_map_mmio,
-	.protect_dirty_gfns	= x86_rmap_protect_gfns,
-	.audit			= x86_mmu_audit,
-};
+const struct kvm_memslot_ops kvm_memslot_x86_ept_ops = X86_MEMSLOT_OPS("ept");
 
 /* The backend of KVM_MEMSLOT_VM_X86_NPT VMs: the same, in NPT format. */
-const struct kvm_memslot_ops kvm_memslot_x86_npt_ops = {
-	.name			= "x86-npt",
-	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,
-	.nr_user_slots		= X86_NR_USER_SLOTS,
-	.readonly_mem		= true,
-	.prepare_memory_region	= x86_prepare_memory_region,
-	.flush_memslot		= x86_flush_memslot,
-	.commit_memory_region	= x86_commit_memory_region,
-	.free_memslot		= x86_free_memslot,
-	.flush_all		= x86_mmu_flush_all,
-	.unmap_gfn_range	= x86_rmap_unmap_range,
-	.age_gfn_range		= x86_rmap_age_range,
-	.test_age_gfn_range	= x86_rmap_test_age_range,
-	.walk			= x86_mmu_walk,
-	.map			= x86_mmu_map,
-	.map_mmio		= x86_mmu_map_mmio,
-	.protect_dirty_gfns	= x86_rmap_protect_gfns,
-	.audit			= x86_mmu_audit,
-};
+const struct kvm_memslot_ops kvm_memslot_x86_npt_ops = X86_MEMSLOT_OPS("npt");

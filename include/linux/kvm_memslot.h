@@ -282,6 +282,7 @@ struct kvm_memslot_vm {
 	atomic_t reclaim_pending;
 	struct kvm_memslot_stats stats;
 	atomic64_t transit_waits;
+	/* Protects the backend's translations and the mmu_invalidate_* state. */
 	spinlock_t mmu_lock;
 	unsigned long mmu_invalidate_seq;
 	long mmu_invalidate_in_progress;

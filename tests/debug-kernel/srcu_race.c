@@ -7,7 +7,11 @@
  * they touch the slot's host memory and zap it with MADV_DONTNEED, so that
  * every zap is an MMU-notifier invalidation that resolves the host range to
  * slots under the VM's SRCU, and they harvest the dirty log of a second,
- * steady slot.  On a correct module nothing happens; on a build that frees
+ * steady slot.  On /dev/kvm-memslot, vCPU threads also read the slot
+ * through KVM_MEMSLOT_VCPU_ACCESS: a fault holds the SRCU read lock from
+ * the slot lookup until its translation is installed, across the host
+ * page lookup, which widens the window a premature free needs.  On a
+ * correct module nothing happens; on a build that frees
  * a slot before the grace period, or skips the grace period of a delete,
  * the readers touch freed memory and KASAN (or lockdep/PROVE_RCU) reports
  * it in the guest log: the debug-kernel lane runs this program against
@@ -28,9 +32,12 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 
+#include "../../include/uapi/linux/kvm_memslot.h"
+
 #define PAGE		4096UL
 #define RACE_SIZE	(2UL << 20)
 #define NR_READERS	2
+#define NR_VCPUS	2
 #ifndef RACE_SECONDS
 #define RACE_SECONDS	10
 #endif
@@ -38,7 +45,7 @@
 static int vm_fd;
 static char *race_mem, *steady_mem;
 static volatile int stop;
-static unsigned long cycles, zaps, harvests, errors;
+static unsigned long cycles, zaps, harvests, accesses, errors;
 static int first_error;
 
 static int set_region(uint32_t id, uint32_t flags, uint64_t gpa, uint64_t size, void *hva)
@@ -93,12 +100,36 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/* A vCPU reading the racing slot at both of its guest addresses. */
+static void *vcpu_reader(void *arg)
+{
+	int vcpu_fd = (int)(uintptr_t)arg;
+	unsigned long i = 0;
+	char buf[64];
+
+	while (!stop) {
+		struct kvm_memslot_access a = {
+			.gpa = ((i & 1) ? 0x20000000 : 0x10000000) +
+			       (i * 13 * PAGE) % RACE_SIZE,
+			.len = sizeof(buf),
+			.buf = (uintptr_t)buf,
+		};
+
+		/* /dev/kvm has no such ioctl: nothing to race there. */
+		if (ioctl(vcpu_fd, KVM_MEMSLOT_VCPU_ACCESS, &a) && errno == ENOTTY)
+			break;
+		__atomic_add_fetch(&accesses, 1, __ATOMIC_RELAXED);
+		i++;
+	}
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/kvm-memslot";
 	int seconds = argc > 2 ? atoi(argv[2]) : RACE_SECONDS;
-	pthread_t w, r[NR_READERS];
-	int kvm_fd, i;
+	pthread_t w, r[NR_READERS], v[NR_VCPUS];
+	int kvm_fd, i, nr_vcpus = 0;
 
 	printf("TAP version 13\n");
 	kvm_fd = open(dev, O_RDWR);
@@ -120,16 +151,26 @@ int main(int argc, char **argv)
 	pthread_create(&w, NULL, writer, NULL);
 	for (i = 0; i < NR_READERS; i++)
 		pthread_create(&r[i], NULL, reader, (void *)(uintptr_t)(i * 1000));
+	for (i = 0; i < NR_VCPUS; i++) {
+		int vcpu_fd = ioctl(vm_fd, KVM_CREATE_VCPU, i);
+
+		if (vcpu_fd < 0)
+			break;
+		pthread_create(&v[nr_vcpus++], NULL, vcpu_reader,
+			       (void *)(uintptr_t)vcpu_fd);
+	}
 	sleep(seconds);
 	stop = 1;
 	pthread_join(w, NULL);
 	for (i = 0; i < NR_READERS; i++)
 		pthread_join(r[i], NULL);
+	for (i = 0; i < nr_vcpus; i++)
+		pthread_join(v[i], NULL);
 
 	printf("%s 2 - slot create/move/delete cycles against concurrent readers\n",
 	       errors ? "not ok" : "ok");
-	printf("# %lu cycles, %lu zaps, %lu dirty-log harvests, %lu errors (first %d)\n",
-	       cycles, zaps, harvests, errors, first_error);
+	printf("# %lu cycles, %lu zaps, %lu dirty-log harvests, %lu vCPU accesses, %lu errors (first %d)\n",
+	       cycles, zaps, harvests, accesses, errors, first_error);
 	close(vm_fd);
 	close(kvm_fd);
 	return errors ? 1 : 0;

@@ -9,6 +9,17 @@
 
 #include "memslot_tree.h"
 
+/*
+ * Test-only breakage for the debug-kernel lane (tests/debug-kernel/lane.sh
+ * builds a second module with -DKVM_MEMSLOT_TEST_EARLY_FREE): never wait
+ * for readers, neither before flushing a deleted or moved slot nor before
+ * freeing what an update replaced.  A fault that found the old slot is
+ * then still using it when it is freed, which KASAN must catch.
+ */
+#ifndef KVM_MEMSLOT_TEST_EARLY_FREE
+#define KVM_MEMSLOT_TEST_EARLY_FREE	0
+#endif
+
 /**
  * struct kvm_memslot_retired_slot - a slot to free after a grace period
  * @slot:        the slot structure

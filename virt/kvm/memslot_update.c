@@ -448,6 +448,8 @@ static void kvm_memslot_publish(struct kvm_memslot_update *u,
  */
 static void kvm_memslot_wait_readers(struct kvm_memslot_vm *vm)
 {
+	if (KVM_MEMSLOT_TEST_EARLY_FREE)
+		return;
 	synchronize_srcu_expedited(&vm->srcu);
 	vm->stats.grace_periods++;
 }

@@ -225,15 +225,6 @@ static void kvm_memslot_reclaim_work(struct work_struct *work)
 	}
 }
 
-/*
- * Test-only breakage for the debug-kernel lane (tests/debug-kernel/lane.sh
- * builds a second module with -DKVM_MEMSLOT_TEST_EARLY_FREE): free replaced
- * memory without waiting for readers, which KASAN must then catch.
- */
-#ifndef KVM_MEMSLOT_TEST_EARLY_FREE
-#define KVM_MEMSLOT_TEST_EARLY_FREE	0
-#endif
-
 /**
  * kvm_memslot_reclaim_defer() - free a batch after an SRCU grace period
  * @vm:      the VM whose readers may still see the batch's memory

@@ -156,6 +156,10 @@ static void test_fork(void)
 	}
 	fflush(stdout);
 	pid = fork();
+	if (pid < 0) {
+		tap_bail_rest("fork failed");
+		return;
+	}
 	if (pid == 0) {
 		/* Child: wait until the parent wrote, then report its copy. */
 		if (read(to_child[0], &v, 1) != 1)
@@ -167,6 +171,9 @@ static void test_fork(void)
 			_exit(1);
 		_exit(0);
 	}
+	/* With only the child holding them, a dead child means EOF, not a hang. */
+	close(to_child[0]);
+	close(from_child[1]);
 	/* Page 0: the process writes first; page 1: the vCPU writes first. */
 	mem[0] = 0xc0;
 	tap_result(coherent(0, 1),

@@ -17,11 +17,22 @@
  * it in the guest log: the debug-kernel lane runs this program against
  * such a build and passes only if the report appears.
  *
- * Only KVM's ABI is used, so it runs against /dev/kvm too.  Prints TAP.
+ * Before the race, one deterministic case that needs no luck: a vCPU
+ * faults on a slot whose host page is registered with userfaultfd, so the
+ * fault stops inside the kernel with the slot in hand and the SRCU read
+ * lock held, until this program resolves it.  Meanwhile another thread
+ * deletes the slot.  A correct module cannot finish the delete while the
+ * fault is parked; a module that frees slots early finishes it, and the
+ * fault then resumes on freed memory, which KASAN reports at once.
+ *
+ * Only KVM's ABI is used, so it runs against /dev/kvm too (where the
+ * vCPU access extension, and so the parked fault, is skipped).  Prints TAP.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +41,9 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 
 #include "../../include/uapi/linux/kvm_memslot.h"
 
@@ -47,15 +60,31 @@ static char *race_mem, *steady_mem;
 static volatile int stop;
 static unsigned long cycles, zaps, harvests, accesses, errors;
 static int first_error;
+static bool parked_failed;
 
-static int set_region(uint32_t id, uint32_t flags, uint64_t gpa, uint64_t size, void *hva)
+static int set_region_on(int fd, uint32_t id, uint32_t flags, uint64_t gpa,
+			 uint64_t size, void *hva)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = id, .flags = flags, .guest_phys_addr = gpa,
 		.memory_size = size, .userspace_addr = (uintptr_t)hva,
 	};
 
-	return ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+	return ioctl(fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+}
+
+static int set_region(uint32_t id, uint32_t flags, uint64_t gpa, uint64_t size, void *hva)
+{
+	return set_region_on(vm_fd, id, flags, gpa, size, hva);
+}
+
+static void note_error(int err)
+{
+	int none = 0;
+
+	__atomic_compare_exchange_n(&first_error, &none, err, false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&errors, 1, __ATOMIC_RELAXED);
 }
 
 static void *writer(void *arg)
@@ -70,9 +99,7 @@ static void *writer(void *arg)
 		if (!r)
 			r = set_region(1, 0, 0x20000000, 0, race_mem);		/* delete */
 		if (r) {
-			if (!first_error)
-				first_error = r;
-			__atomic_add_fetch(&errors, 1, __ATOMIC_RELAXED);
+			note_error(r);
 			set_region(1, 0, 0, 0, race_mem);
 		}
 		__atomic_add_fetch(&cycles, 1, __ATOMIC_RELAXED);
@@ -100,6 +127,21 @@ static void *reader(void *arg)
 	return NULL;
 }
 
+/*
+ * Whether the vCPU access extension is there: an access where no slot is
+ * succeeds with an MMIO exit on /dev/kvm-memslot, while KVM refuses the
+ * unknown ioctl (with EINVAL, as x86 answers unknown vCPU ioctls).
+ */
+static bool vcpu_access_supported(int vcpu_fd)
+{
+	char byte;
+	struct kvm_memslot_access a = {
+		.gpa = 0xfff00000, .len = 1, .buf = (uintptr_t)&byte,
+	};
+
+	return !ioctl(vcpu_fd, KVM_MEMSLOT_VCPU_ACCESS, &a);
+}
+
 /* A vCPU reading the racing slot at both of its guest addresses. */
 static void *vcpu_reader(void *arg)
 {
@@ -115,13 +157,181 @@ static void *vcpu_reader(void *arg)
 			.buf = (uintptr_t)buf,
 		};
 
-		/* /dev/kvm has no such ioctl: nothing to race there. */
-		if (ioctl(vcpu_fd, KVM_MEMSLOT_VCPU_ACCESS, &a) && errno == ENOTTY)
+		/* Missing slots end in exits, so an error is a failure. */
+		if (ioctl(vcpu_fd, KVM_MEMSLOT_VCPU_ACCESS, &a)) {
+			note_error(-errno);
 			break;
+		}
 		__atomic_add_fetch(&accesses, 1, __ATOMIC_RELAXED);
 		i++;
 	}
 	return NULL;
+}
+
+/* --- the parked fault ------------------------------------------------------ */
+
+#define PARK_GPA	0x40000000UL
+#define PARK_TIMEOUT_MS	60000
+#define PARK_MAGIC	0x5a
+
+struct parked {
+	int vm_fd, vcpu_fd;
+	char *mem;
+	struct kvm_memslot_access acc;
+	char buf[8];
+	int access_ret, access_errno;
+	int delete_ret;
+	int deleted;
+};
+
+static void *parked_vcpu(void *arg)
+{
+	struct parked *p = arg;
+
+	p->acc = (struct kvm_memslot_access){
+		.gpa = PARK_GPA, .len = sizeof(p->buf), .buf = (uintptr_t)p->buf,
+	};
+	p->access_ret = ioctl(p->vcpu_fd, KVM_MEMSLOT_VCPU_ACCESS, &p->acc);
+	p->access_errno = errno;
+	return NULL;
+}
+
+static void *parked_deleter(void *arg)
+{
+	struct parked *p = arg;
+
+	p->delete_ret = set_region_on(p->vm_fd, 0, 0, PARK_GPA, 0, p->mem);
+	__atomic_store_n(&p->deleted, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wait for the vCPU's fault to reach userfaultfd; 0 once it has. */
+static int parked_wait_fault(int uffd, const char *mem)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, PARK_TIMEOUT_MS) != 1)
+		return -ETIMEDOUT;
+	if (read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -errno;
+	if (msg.event != UFFD_EVENT_PAGEFAULT ||
+	    (msg.arg.pagefault.address & ~(PAGE - 1)) != (uintptr_t)mem)
+		return -EPROTO;
+	return 0;
+}
+
+static int parked_resolve(int uffd, char *mem)
+{
+	static char page[PAGE];
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)mem, .src = (uintptr_t)page, .len = PAGE,
+	};
+
+	memset(page, PARK_MAGIC, sizeof(page));
+	return ioctl(uffd, UFFDIO_COPY, &copy) ? -errno : 0;
+}
+
+/* Tests 2-4 when the parked fault cannot be set up. */
+static void parked_not_run(bool failed, const char *why)
+{
+	for (int i = 2; i <= 4; i++)
+		printf(failed ? "not ok %d - parked fault: %s\n" :
+				"ok %d - parked fault # SKIP %s\n", i, why);
+	parked_failed |= failed;
+}
+
+/*
+ * Tests 2-4: the delete waits for the parked fault, and the fault ends
+ * with the data or with the exit of a missing slot, never anything else.
+ */
+static void parked_fault(int kvm_fd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct parked p = { .delete_ret = -1 };
+	pthread_t vcpu, deleter;
+	int uffd = -1, fault, waited, resolved;
+	bool ended_ok;
+
+	p.vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	p.vcpu_fd = p.vm_fd < 0 ? -1 : ioctl(p.vm_fd, KVM_CREATE_VCPU, 0);
+	p.mem = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p.vcpu_fd < 0 || p.mem == MAP_FAILED ||
+	    set_region_on(p.vm_fd, 0, 0, PARK_GPA, PAGE, p.mem)) {
+		parked_not_run(true, strerror(errno));
+		goto out;
+	}
+	/* Without the vCPU access extension there is no fault to park. */
+	if (!vcpu_access_supported(p.vcpu_fd)) {
+		parked_not_run(false, "no KVM_MEMSLOT_VCPU_ACCESS on this device");
+		goto out;
+	}
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (uffd < 0 && errno == ENOSYS) {
+		parked_not_run(false, "the kernel has no userfaultfd");
+		goto out;
+	}
+	reg.range.start = (uintptr_t)p.mem;
+	reg.range.len = PAGE;
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		parked_not_run(true, strerror(errno));
+		goto out;
+	}
+
+	pthread_create(&vcpu, NULL, parked_vcpu, &p);
+	fault = parked_wait_fault(uffd, p.mem);
+	printf("%s 2 - the vCPU's fault is parked in userfaultfd%s%s\n",
+	       fault ? "not ok" : "ok", fault ? ": " : "",
+	       fault ? strerror(-fault) : "");
+	if (fault) {
+		/* Unregistering lets any fault go on as an ordinary one. */
+		close(uffd);
+		uffd = -1;
+		pthread_join(vcpu, NULL);
+		printf("ok 3 # SKIP no parked fault\nok 4 # SKIP no parked fault\n");
+		parked_failed = true;
+		goto out;
+	}
+
+	pthread_create(&deleter, NULL, parked_deleter, &p);
+	/*
+	 * Not a timing assertion: while the fault is parked the delete cannot
+	 * finish on a correct module however long we wait; the pause only
+	 * gives a broken one the chance to finish it, and to free the slot.
+	 */
+	usleep(500 * 1000);
+	waited = !__atomic_load_n(&p.deleted, __ATOMIC_ACQUIRE);
+	printf("%s 3 - deleting the slot waits for the fault that holds it\n",
+	       waited ? "ok" : "not ok");
+
+	resolved = parked_resolve(uffd, p.mem);
+	pthread_join(vcpu, NULL);
+	pthread_join(deleter, NULL);
+	ended_ok = !resolved && !p.access_ret && !p.delete_ret &&
+		   ((p.acc.exit_reason == KVM_MEMSLOT_EXIT_NONE &&
+		     p.acc.done == sizeof(p.buf) && p.buf[0] == PARK_MAGIC &&
+		     p.buf[7] == PARK_MAGIC) ||
+		    (p.acc.exit_reason == KVM_MEMSLOT_EXIT_MMIO &&
+		     p.acc.exit_gpa == PARK_GPA && p.acc.done == 0));
+	printf("%s 4 - the fault ends with the page's data or an MMIO exit, the delete succeeds\n",
+	       ended_ok ? "ok" : "not ok");
+	if (!ended_ok)
+		printf("# resolve %d, access %d (errno %d, exit %u, done %llu), delete %d\n",
+		       resolved, p.access_ret, p.access_errno, p.acc.exit_reason,
+		       (unsigned long long)p.acc.done, p.delete_ret);
+	parked_failed = !waited || !ended_ok;
+out:
+	if (uffd >= 0)
+		close(uffd);
+	if (p.mem && p.mem != MAP_FAILED)
+		munmap(p.mem, PAGE);
+	if (p.vcpu_fd >= 0)
+		close(p.vcpu_fd);
+	if (p.vm_fd >= 0)
+		close(p.vm_fd);
 }
 
 int main(int argc, char **argv)
@@ -137,7 +347,7 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP cannot open %s: %s\n", dev, strerror(errno));
 		return 4;
 	}
-	printf("1..2\n");
+	printf("1..5\n");
 	vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	race_mem = mmap(NULL, RACE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	steady_mem = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -147,6 +357,8 @@ int main(int argc, char **argv)
 	}
 	i = set_region(0, KVM_MEM_LOG_DIRTY_PAGES, 0, 64 * PAGE, steady_mem);
 	printf("%s 1 - steady dirty-logged slot created\n", i ? "not ok" : "ok");
+	/* First, so that a broken module is caught before the race starts. */
+	parked_fault(kvm_fd);
 
 	pthread_create(&w, NULL, writer, NULL);
 	for (i = 0; i < NR_READERS; i++)
@@ -156,6 +368,11 @@ int main(int argc, char **argv)
 
 		if (vcpu_fd < 0)
 			break;
+		/* /dev/kvm has no such ioctl: nothing to race there. */
+		if (!vcpu_access_supported(vcpu_fd)) {
+			close(vcpu_fd);
+			break;
+		}
 		pthread_create(&v[nr_vcpus++], NULL, vcpu_reader,
 			       (void *)(uintptr_t)vcpu_fd);
 	}
@@ -167,11 +384,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < nr_vcpus; i++)
 		pthread_join(v[i], NULL);
 
-	printf("%s 2 - slot create/move/delete cycles against concurrent readers\n",
+	printf("%s 5 - slot create/move/delete cycles against concurrent readers\n",
 	       errors ? "not ok" : "ok");
 	printf("# %lu cycles, %lu zaps, %lu dirty-log harvests, %lu vCPU accesses, %lu errors (first %d)\n",
 	       cycles, zaps, harvests, accesses, errors, first_error);
 	close(vm_fd);
 	close(kvm_fd);
-	return errors ? 1 : 0;
+	return errors || parked_failed ? 1 : 0;
 }

@@ -72,7 +72,7 @@ struct kvm_memory_slot {
 	void *arch;
 };
 
-/* A node of a persistent (path-copying) AVL tree; see memslot_tree.c. */
+/* A node of a persistent (path-copying) B+tree; see memslot_tree.c. */
 struct kvm_memslot_node;
 
 /* The orders a set keeps its slots in, one tree each. */
@@ -289,6 +289,10 @@ struct kvm_memslot_vm {
 	unsigned long mmu_invalidate_start;
 	unsigned long mmu_invalidate_end;
 };
+
+/* virt/kvm/memslot_tree.c: the caches of tree nodes, at module load and unload */
+int kvm_memslot_tree_init(void);
+void kvm_memslot_tree_exit(void);
 
 /* virt/kvm/memslot_vm.c */
 int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,

@@ -155,30 +155,37 @@ struct kvm_memslot_walk {
 	unsigned long end;
 };
 
-static int walk_hva(struct kvm_memslot_node *node, struct kvm_memslot_walk *walk)
+/*
+ * Entries are in address order, and the prefix maxima of their end
+ * addresses tell where the first one that ends after the range starts is:
+ * the walk begins there, skips entries whose slot or subtree ends before
+ * the range starts, and stops at the first one that starts at or after the
+ * range end.  A child it enters either holds a slot that overlaps (all its
+ * slots start before the next entry's key, which is below the range end,
+ * and one ends after the range starts), or is the last child entered from
+ * its node: besides the paths to the slots it reports, the walk follows
+ * at most one fruitless path down from each node it visits.
+ */
+static int walk_hva(const struct kvm_memslot_node *node,
+		    const struct kvm_memslot_walk *walk)
 {
-	unsigned long slot_end;
+	const struct kvm_memslot_hva_node *hnode = kvm_memslot_hva_node(node);
+	unsigned int i;
 	int ret;
 
-	/* Nothing in this subtree ends after the range starts. */
-	if (!node || node->max_hva_end <= walk->start)
-		return 0;
-
-	ret = walk_hva(node->left, walk);
-	if (ret)
-		return ret;
-
-	/* This node and its right subtree start at or after the range end. */
-	if (node->key >= walk->end)
-		return 0;
-
-	slot_end = node->slot->userspace_addr + (node->slot->npages << PAGE_SHIFT);
-	if (slot_end > walk->start) {
-		ret = walk->fn(node->slot, walk->data);
+	/* walk->start < walk->end, so it is below KVM_MEMSLOT_KEY_NONE. */
+	for (i = kvm_memslot_rank(hnode->prefix_end, walk->start);
+	     i < node->nr && node->keys[i] < walk->end; i++) {
+		if (hnode->max_end[i] <= walk->start)
+			continue;
+		if (node->height)
+			ret = walk_hva(node->children[i], walk);
+		else
+			ret = walk->fn(node->slots[i], walk->data);
 		if (ret)
 			return ret;
 	}
-	return walk_hva(node->right, walk);
+	return 0;
 }
 
 /**
@@ -206,25 +213,29 @@ int kvm_memslot_visit_hva(struct kvm_memslots *slots,
 		.end = end,
 	};
 
-	if (start >= end)
+	if (start >= end || !slots->roots[KVM_MEMSLOT_BY_HVA])
 		return 0;
 	return walk_hva(slots->roots[KVM_MEMSLOT_BY_HVA], &walk);
 }
 
-static int walk_all(struct kvm_memslot_node *node,
+static int walk_all(const struct kvm_memslot_node *node,
 		    kvm_memslot_visit_t fn,
 		    void *data)
 {
+	unsigned int i;
 	int ret;
 
 	if (!node)
 		return 0;
-	ret = walk_all(node->left, fn, data);
-	if (!ret)
-		ret = fn(node->slot, data);
-	if (!ret)
-		ret = walk_all(node->right, fn, data);
-	return ret;
+	for (i = 0; i < node->nr; i++) {
+		if (node->height)
+			ret = walk_all(node->children[i], fn, data);
+		else
+			ret = fn(node->slots[i], data);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /**

@@ -64,8 +64,16 @@ static struct miscdevice kvm_memslot_dev = {
 
 static int __init kvm_memslot_init(void)
 {
+	int r;
+
+	r = kvm_memslot_tree_init();
+	if (r)
+		return r;
 	kvm_memslot_x86_init();
-	return misc_register(&kvm_memslot_dev);
+	r = misc_register(&kvm_memslot_dev);
+	if (r)
+		kvm_memslot_tree_exit();
+	return r;
 }
 
 /*
@@ -75,6 +83,7 @@ static int __init kvm_memslot_init(void)
 static void __exit kvm_memslot_exit(void)
 {
 	misc_deregister(&kvm_memslot_dev);
+	kvm_memslot_tree_exit();
 }
 
 module_init(kvm_memslot_init);

@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Persistent (path-copying) AVL trees of memslots.
+ * Persistent (path-copying) B+trees of memslots.
  *
  * A slot set is three trees over the same slots: by base gfn, by id and by
- * host virtual address.  An update copies only the O(log n) nodes on the
- * paths it changes and shares everything else with the published version,
- * so an update costs O(log n) time and memory even at 32764 slots, readers
- * of the published version run undisturbed, and several changes can be
- * stacked in one private build and published with a single pointer store.
+ * host virtual address.  An update copies only the nodes on the root-to-leaf
+ * paths it changes (and, when a node under- or overflows, one sibling or
+ * one new node per level) and shares everything else with the published
+ * version, so an update costs O(log n) time and memory even at 32764 slots,
+ * readers of the published version run undisturbed, and several changes
+ * can be stacked in one private build and published with a single pointer
+ * store.
+ *
+ * Nodes are wide (KVM_MEMSLOT_FANOUT entries) for two reasons: a lookup
+ * touches a few cache lines per level and the tree has few levels, and an
+ * update copies few nodes, which matters more than their size when every
+ * allocation is tracked (KASAN, kmemleak).
  *
  * The replaced nodes of the published version are collected on the build's
  * retired list; the caller frees them after an SRCU grace period.
@@ -16,10 +23,72 @@
 #include <linux/slab.h>
 #include <linux/atomic.h>
 #include <linux/minmax.h>
+#include <linux/string.h>
 
 #include "memslot_tree.h"
 
 static atomic64_t kvm_memslot_txn_ids = ATOMIC64_INIT(0);
+
+/* Nodes of the hva tree carry the interval augmentation: a second cache. */
+static struct kmem_cache *kvm_memslot_node_cache;
+static struct kmem_cache *kvm_memslot_hva_node_cache;
+
+/**
+ * kvm_memslot_tree_init() - create the caches tree nodes come from
+ *
+ * Context: module load, before any VM exists.
+ * Return: 0 or -ENOMEM.
+ */
+int kvm_memslot_tree_init(void)
+{
+	/* A merge must fit in one node, and only a root may empty. */
+	BUILD_BUG_ON(KVM_MEMSLOT_MIN_FILL < 2 ||
+		     2 * KVM_MEMSLOT_MIN_FILL - 1 > KVM_MEMSLOT_FANOUT);
+	BUILD_BUG_ON(KVM_MEMSLOT_FANOUT > U8_MAX);
+
+	kvm_memslot_node_cache =
+		kmem_cache_create("kvm_memslot_node",
+				  sizeof(struct kvm_memslot_node), 0,
+				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
+	kvm_memslot_hva_node_cache =
+		kmem_cache_create("kvm_memslot_hva_node",
+				  sizeof(struct kvm_memslot_hva_node), 0,
+				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
+	if (!kvm_memslot_node_cache || !kvm_memslot_hva_node_cache) {
+		kvm_memslot_tree_exit();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * kvm_memslot_tree_exit() - destroy the node caches
+ *
+ * Called at module unload, when no VM is left and every deferred reclaim
+ * has run: a node still allocated then is a leak, which the slab allocator
+ * reports.
+ */
+void kvm_memslot_tree_exit(void)
+{
+	kmem_cache_destroy(kvm_memslot_hva_node_cache);
+	kmem_cache_destroy(kvm_memslot_node_cache);
+	kvm_memslot_hva_node_cache = NULL;
+	kvm_memslot_node_cache = NULL;
+}
+
+static bool node_is_hva(const struct kvm_memslot_node *node)
+{
+	return node->kind == KVM_MEMSLOT_BY_HVA;
+}
+
+static void node_free(struct kvm_memslot_node *node)
+{
+	if (node_is_hva(node))
+		kmem_cache_free(kvm_memslot_hva_node_cache,
+				kvm_memslot_hva_node(node));
+	else
+		kmem_cache_free(kvm_memslot_node_cache, node);
+}
 
 /**
  * kvm_memslot_txn_begin() - start a private build
@@ -54,7 +123,7 @@ void kvm_memslot_txn_seal(struct kvm_memslot_txn *txn)
 		next = node->next;
 		node->next = NULL;
 		if (node->removed)
-			kfree(node);
+			node_free(node);
 	}
 	txn->fresh = NULL;
 }
@@ -83,7 +152,7 @@ void kvm_memslot_nodes_free(struct kvm_memslot_node *list)
 
 	for (; list; list = next) {
 		next = list->next;
-		kfree(list);
+		node_free(list);
 	}
 }
 
@@ -93,11 +162,14 @@ void kvm_memslot_nodes_free(struct kvm_memslot_node *list)
  */
 void kvm_memslot_tree_destroy(struct kvm_memslot_node *root)
 {
+	unsigned int i;
+
 	if (!root)
 		return;
-	kvm_memslot_tree_destroy(root->left);
-	kvm_memslot_tree_destroy(root->right);
-	kfree(root);
+	if (root->height)
+		for (i = 0; i < root->nr; i++)
+			kvm_memslot_tree_destroy(root->children[i]);
+	node_free(root);
 }
 
 static unsigned long slot_hva_end(const struct kvm_memory_slot *slot)
@@ -119,49 +191,150 @@ static u64 slot_key(enum kvm_memslot_tree_kind kind,
 	}
 }
 
-/* Order @slot against @node in a tree of the given kind. */
-static int slot_cmp(enum kvm_memslot_tree_kind kind,
-		    const struct kvm_memory_slot *slot,
-		    const struct kvm_memslot_node *node)
+/*
+ * The number of entries of @node ordered before or at (@key, @id); the id
+ * counts only in the hva tree, whose keys may repeat.
+ */
+static unsigned int node_rank_exact(const struct kvm_memslot_node *node,
+				    u64 key, u16 id)
 {
-	u64 key = slot_key(kind, slot);
+	unsigned int i, rank = 0;
+	const u16 *ids;
 
-	if (key != node->key)
-		return key < node->key ? -1 : 1;
-	/* Slots may alias host memory: the id breaks the tie. */
-	if (kind == KVM_MEMSLOT_BY_HVA && slot->id != node->slot->id)
-		return slot->id < node->slot->id ? -1 : 1;
-	return 0;
+	if (!node_is_hva(node))
+		return kvm_memslot_rank(node->keys, key);
+	ids = kvm_memslot_hva_node(node)->ids;
+	for (i = 0; i < node->nr; i++)
+		rank += node->keys[i] < key ||
+			(node->keys[i] == key && ids[i] <= id);
+	return rank;
 }
 
-static int node_height(const struct kvm_memslot_node *node)
+static bool entry_matches(const struct kvm_memslot_node *node, unsigned int i,
+			  u64 key, u16 id)
 {
-	return node ? node->height : 0;
+	return node->keys[i] == key &&
+	       (!node_is_hva(node) || kvm_memslot_hva_node(node)->ids[i] == id);
 }
 
-static unsigned long node_max_end(const struct kvm_memslot_node *node)
+/*
+ * Recompute the prefix maxima of a private hva node whose entries changed.
+ * Every node a build changes passes through here before the build is
+ * published: as a child in entry_set_child(), or as the root.
+ */
+static void node_fix_prefix(const struct kvm_memslot_txn *txn,
+			    struct kvm_memslot_node *node)
 {
-	return node ? node->max_hva_end : 0;
+	struct kvm_memslot_hva_node *hnode;
+	u64 end = 0;
+	unsigned int i;
+
+	if (!node_is_hva(node) || node->txn != txn->id)
+		return;
+	hnode = kvm_memslot_hva_node(node);
+	for (i = 0; i < node->nr; i++) {
+		end = max(end, hnode->max_end[i]);
+		hnode->prefix_end[i] = end;
+	}
+	for (; i < KVM_MEMSLOT_FANOUT; i++)
+		hnode->prefix_end[i] = KVM_MEMSLOT_KEY_NONE;
 }
 
-/* Recompute what a node derives from its children; the node is private. */
-static void node_update(struct kvm_memslot_node *node)
+/* Move @n entries; source and destination may be the same node. */
+static void entries_move(struct kvm_memslot_node *dst, unsigned int d,
+			 const struct kvm_memslot_node *src, unsigned int s,
+			 unsigned int n)
 {
-	node->height = 1 + max(node_height(node->left), node_height(node->right));
-	node->max_hva_end = max3(slot_hva_end(node->slot),
-				 node_max_end(node->left),
-				 node_max_end(node->right));
+	struct kvm_memslot_hva_node *hdst;
+	const struct kvm_memslot_hva_node *hsrc;
+
+	if (!n)
+		return;
+	memmove(&dst->keys[d], &src->keys[s], n * sizeof(dst->keys[0]));
+	memmove(&dst->children[d], &src->children[s],
+		n * sizeof(dst->children[0]));
+	if (!node_is_hva(dst))
+		return;
+	hdst = kvm_memslot_hva_node(dst);
+	hsrc = kvm_memslot_hva_node(src);
+	memmove(&hdst->max_end[d], &hsrc->max_end[s], n * sizeof(hdst->max_end[0]));
+	memmove(&hdst->ids[d], &hsrc->ids[s], n * sizeof(hdst->ids[0]));
 }
 
-static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn)
+/* Shrink or grow the used entries, keeping the unused keys KEY_NONE. */
+static void node_set_nr(struct kvm_memslot_node *node, unsigned int nr)
 {
+	unsigned int i;
+
+	for (i = nr; i < node->nr; i++)
+		node->keys[i] = KVM_MEMSLOT_KEY_NONE;
+	node->nr = nr;
+}
+
+static void entry_set_slot(struct kvm_memslot_node *node, unsigned int i,
+			   struct kvm_memory_slot *slot)
+{
+	struct kvm_memslot_hva_node *hnode;
+
+	node->keys[i] = slot_key(node->kind, slot);
+	node->slots[i] = slot;
+	if (!node_is_hva(node))
+		return;
+	hnode = kvm_memslot_hva_node(node);
+	hnode->max_end[i] = slot_hva_end(slot);
+	hnode->ids[i] = slot->id;
+}
+
+/*
+ * Point entry @i of a private internal node at @child, and summarize the
+ * child there; a private child is done changing.
+ */
+static void entry_set_child(const struct kvm_memslot_txn *txn,
+			    struct kvm_memslot_node *node, unsigned int i,
+			    struct kvm_memslot_node *child)
+{
+	struct kvm_memslot_hva_node *hnode, *hchild;
+
+	node->keys[i] = child->keys[0];
+	node->children[i] = child;
+	if (!node_is_hva(node))
+		return;
+	node_fix_prefix(txn, child);
+	hnode = kvm_memslot_hva_node(node);
+	hchild = kvm_memslot_hva_node(child);
+	hnode->max_end[i] = hchild->prefix_end[child->nr - 1];
+	hnode->ids[i] = hchild->ids[0];
+}
+
+static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
+					   enum kvm_memslot_tree_kind kind,
+					   unsigned int height)
+{
+	struct kvm_memslot_hva_node *hnode;
 	struct kvm_memslot_node *node;
+	unsigned int i;
 
-	node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
+	if (kind == KVM_MEMSLOT_BY_HVA) {
+		hnode = kmem_cache_alloc(kvm_memslot_hva_node_cache, GFP_KERNEL);
+		node = hnode ? &hnode->node : NULL;
+	} else {
+		node = kmem_cache_alloc(kvm_memslot_node_cache, GFP_KERNEL);
+	}
 	if (!node) {
 		txn->err = -ENOMEM;
 		return NULL;
 	}
+	for (i = 0; i < KVM_MEMSLOT_FANOUT; i++)
+		node->keys[i] = KVM_MEMSLOT_KEY_NONE;
+	if (kind == KVM_MEMSLOT_BY_HVA) {
+		hnode = kvm_memslot_hva_node(node);
+		for (i = 0; i < KVM_MEMSLOT_FANOUT; i++)
+			hnode->prefix_end[i] = KVM_MEMSLOT_KEY_NONE;
+	}
+	node->nr = 0;
+	node->height = height;
+	node->kind = kind;
+	node->removed = false;
 	node->txn = txn->id;
 	node->next = txn->fresh;
 	txn->fresh = node;
@@ -198,220 +371,270 @@ static struct kvm_memslot_node *node_cow(struct kvm_memslot_txn *txn,
 	if (node->txn == txn->id)
 		return node;
 
-	copy = node_alloc(txn);
+	copy = node_alloc(txn, node->kind, node->height);
 	if (!copy)
 		return NULL;
-	copy->left = node->left;
-	copy->right = node->right;
-	copy->slot = node->slot;
-	copy->key = node->key;
-	copy->max_hva_end = node->max_hva_end;
-	copy->height = node->height;
+	copy->nr = node->nr;
+	entries_move(copy, 0, node, 0, node->nr);
 	node_retire(txn, node);
 	return copy;
 }
 
-/* Rotations take a private @node and return the private new subtree root. */
-static struct kvm_memslot_node *rotate_right(struct kvm_memslot_txn *txn,
-					     struct kvm_memslot_node *node)
+/*
+ * How many of the FANOUT + 1 entries of an overflowing node stay in the left
+ * half when the new entry goes to @pos.  An append (ascending creates) or
+ * a prepend (descending ones) leaves the side that will not grow further
+ * nearly full instead of half empty.
+ */
+static unsigned int split_point(unsigned int pos)
 {
-	struct kvm_memslot_node *pivot = node_cow(txn, node->left);
-
-	if (!pivot)
-		return node;
-	node->left = pivot->right;
-	node_update(node);
-	pivot->right = node;
-	node_update(pivot);
-	return pivot;
-}
-
-static struct kvm_memslot_node *rotate_left(struct kvm_memslot_txn *txn,
-					    struct kvm_memslot_node *node)
-{
-	struct kvm_memslot_node *pivot = node_cow(txn, node->right);
-
-	if (!pivot)
-		return node;
-	node->right = pivot->left;
-	node_update(node);
-	pivot->left = node;
-	node_update(pivot);
-	return pivot;
-}
-
-/* Restore the AVL balance of a private node whose children changed. */
-static struct kvm_memslot_node *rebalance(struct kvm_memslot_txn *txn,
-					  struct kvm_memslot_node *node)
-{
-	int balance;
-
-	node_update(node);
-	balance = node_height(node->left) - node_height(node->right);
-	if (balance > 1) {
-		if (node_height(node->left->left) < node_height(node->left->right)) {
-			struct kvm_memslot_node *left = node_cow(txn, node->left);
-
-			if (!left)
-				return node;
-			node->left = rotate_left(txn, left);
-		}
-		return rotate_right(txn, node);
-	}
-	if (balance < -1) {
-		if (node_height(node->right->right) < node_height(node->right->left)) {
-			struct kvm_memslot_node *right = node_cow(txn, node->right);
-
-			if (!right)
-				return node;
-			node->right = rotate_right(txn, right);
-		}
-		return rotate_left(txn, node);
-	}
-	return node;
+	if (pos == KVM_MEMSLOT_FANOUT)
+		return KVM_MEMSLOT_FANOUT + 1 - KVM_MEMSLOT_MIN_FILL;
+	if (pos == 0)
+		return KVM_MEMSLOT_MIN_FILL;
+	return (KVM_MEMSLOT_FANOUT + 1) / 2;
 }
 
 /*
- * The recursive helpers below return the new root of the subtree.  After a
- * failure (txn->err set) they return a subtree that may be unbalanced but
- * never modify a node the build does not own; the caller aborts the build.
+ * Open a free entry at @pos of a private node.  A full node is split: it
+ * keeps the left part and a new node, returned in @right, takes the rest.
+ * Returns the node holding the free entry and its index in @idx, or NULL
+ * if the new node cannot be allocated.
+ */
+static struct kvm_memslot_node *node_open(struct kvm_memslot_txn *txn,
+					  struct kvm_memslot_node *node,
+					  unsigned int pos, unsigned int *idx,
+					  struct kvm_memslot_node **right)
+{
+	const unsigned int full = KVM_MEMSLOT_FANOUT;
+	struct kvm_memslot_node *split;
+	unsigned int left;
+
+	if (node->nr < full) {
+		entries_move(node, pos + 1, node, pos, node->nr - pos);
+		node->nr++;
+		*idx = pos;
+		return node;
+	}
+
+	split = node_alloc(txn, node->kind, node->height);
+	if (!split)
+		return NULL;
+	*right = split;
+	left = split_point(pos);
+	split->nr = full + 1 - left;
+	if (pos < left) {
+		entries_move(split, 0, node, left - 1, full + 1 - left);
+		entries_move(node, pos + 1, node, pos, left - 1 - pos);
+		node_set_nr(node, left);
+		*idx = pos;
+		return node;
+	}
+	entries_move(split, 0, node, left, pos - left);
+	entries_move(split, pos - left + 1, node, pos, full - pos);
+	node_set_nr(node, left);
+	*idx = pos - left;
+	return split;
+}
+
+/*
+ * The recursive helpers below return the new (private) version of the
+ * subtree.  After a failure (txn->err set) they return @node: they never
+ * modify a node the build does not own, and the caller aborts the build.
  */
 static struct kvm_memslot_node *insert(struct kvm_memslot_txn *txn,
-				       enum kvm_memslot_tree_kind kind,
 				       struct kvm_memslot_node *node,
-				       struct kvm_memory_slot *slot)
+				       struct kvm_memory_slot *slot,
+				       u64 key, struct kvm_memslot_node **split)
 {
-	struct kvm_memslot_node *child, *copy;
-	int cmp;
+	struct kvm_memslot_node *copy, *child, *sibling = NULL, *at;
+	unsigned int rank, c, idx;
 
-	if (!node) {
-		node = node_alloc(txn);
-		if (!node)
-			return NULL;
-		node->slot = slot;
-		node->key = slot_key(kind, slot);
-		node_update(node);
-		return node;
-	}
-
-	cmp = slot_cmp(kind, slot, node);
-	if (WARN_ON_ONCE(!cmp)) {
-		txn->err = -EEXIST;
-		return node;
-	}
-	child = insert(txn, kind, cmp < 0 ? node->left : node->right, slot);
-	if (txn->err)
-		return node;
-	copy = node_cow(txn, node);
-	if (!copy)
-		return node;
-	if (cmp < 0)
-		copy->left = child;
-	else
-		copy->right = child;
-	return rebalance(txn, copy);
-}
-
-/* Take the leftmost node out of a subtree, returning it in @min. */
-static struct kvm_memslot_node *erase_min(struct kvm_memslot_txn *txn,
-					  struct kvm_memslot_node *node,
-					  struct kvm_memslot_node **min)
-{
-	struct kvm_memslot_node *child, *copy;
-
-	if (!node->left) {
-		*min = node;
-		return node->right;
-	}
-	child = erase_min(txn, node->left, min);
-	if (txn->err)
-		return node;
-	copy = node_cow(txn, node);
-	if (!copy)
-		return node;
-	copy->left = child;
-	return rebalance(txn, copy);
-}
-
-static struct kvm_memslot_node *erase(struct kvm_memslot_txn *txn,
-				      enum kvm_memslot_tree_kind kind,
-				      struct kvm_memslot_node *node,
-				      const struct kvm_memory_slot *slot)
-{
-	struct kvm_memslot_node *child, *copy, *min;
-	int cmp;
-
-	if (WARN_ON_ONCE(!node)) {
-		txn->err = -ENOENT;
-		return NULL;
-	}
-
-	cmp = slot_cmp(kind, slot, node);
-	if (!cmp) {
-		if (!node->left || !node->right) {
-			child = node->left ? node->left : node->right;
-			node_retire(txn, node);
-			return child;
-		}
-		/* The in-order successor takes the erased node's place. */
-		child = erase_min(txn, node->right, &min);
-		if (txn->err)
+	rank = node_rank_exact(node, key, slot->id);
+	if (!node->height) {
+		if (WARN_ON_ONCE(rank && entry_matches(node, rank - 1, key,
+						       slot->id))) {
+			txn->err = -EEXIST;
 			return node;
+		}
 		copy = node_cow(txn, node);
 		if (!copy)
 			return node;
-		copy->slot = min->slot;
-		copy->key = min->key;
-		copy->right = child;
-		node_retire(txn, min);
-		return rebalance(txn, copy);
+		at = node_open(txn, copy, rank, &idx, split);
+		if (!at)
+			return node;
+		entry_set_slot(at, idx, slot);
+		return copy;
 	}
 
-	child = erase(txn, kind, cmp < 0 ? node->left : node->right, slot);
+	/* A key below the whole subtree goes to the first child. */
+	c = rank ? rank - 1 : 0;
+	child = insert(txn, node->children[c], slot, key, &sibling);
 	if (txn->err)
 		return node;
 	copy = node_cow(txn, node);
 	if (!copy)
 		return node;
-	if (cmp < 0)
-		copy->left = child;
-	else
-		copy->right = child;
-	return rebalance(txn, copy);
+	entry_set_child(txn, copy, c, child);
+	if (!sibling)
+		return copy;
+	at = node_open(txn, copy, c + 1, &idx, split);
+	if (!at)
+		return node;
+	entry_set_child(txn, at, idx, sibling);
+	return copy;
+}
+
+/*
+ * Share the entries of two adjacent private nodes evenly: each ends up
+ * with at least half of them, so neither is underfull and the next few
+ * deletions need no rebalancing.
+ */
+static void nodes_balance(struct kvm_memslot_node *left,
+			  struct kvm_memslot_node *right)
+{
+	unsigned int want = (left->nr + right->nr + 1) / 2, n;
+
+	if (left->nr < want) {
+		n = want - left->nr;
+		entries_move(left, left->nr, right, 0, n);
+		left->nr = want;
+		entries_move(right, 0, right, n, right->nr - n);
+		node_set_nr(right, right->nr - n);
+	} else if (left->nr > want) {
+		n = left->nr - want;
+		entries_move(right, n, right, 0, right->nr);
+		entries_move(right, 0, left, want, n);
+		right->nr += n;
+		node_set_nr(left, want);
+	}
+}
+
+/*
+ * Child @c of a private internal node has fewer than MIN_FILL entries:
+ * take entries from a sibling that can spare them, or else merge the
+ * sibling into the child, which is private already, so that a merge
+ * allocates nothing.  Does nothing if the sibling cannot be copied
+ * (txn->err is then set).
+ */
+static void rebalance(struct kvm_memslot_txn *txn,
+		      struct kvm_memslot_node *parent, unsigned int c)
+{
+	struct kvm_memslot_node *child = parent->children[c], *sibling;
+	unsigned int s = c + 1 < parent->nr ? c + 1 : c - 1;
+
+	sibling = parent->children[s];
+	if (sibling->nr > KVM_MEMSLOT_MIN_FILL) {
+		sibling = node_cow(txn, sibling);
+		if (!sibling)
+			return;
+		if (s > c)
+			nodes_balance(child, sibling);
+		else
+			nodes_balance(sibling, child);
+		entry_set_child(txn, parent, c, child);
+		entry_set_child(txn, parent, s, sibling);
+		return;
+	}
+
+	if (s > c) {
+		entries_move(child, child->nr, sibling, 0, sibling->nr);
+	} else {
+		entries_move(child, sibling->nr, child, 0, child->nr);
+		entries_move(child, 0, sibling, 0, sibling->nr);
+	}
+	child->nr += sibling->nr;
+	node_retire(txn, sibling);
+	entries_move(parent, s, parent, s + 1, parent->nr - s - 1);
+	node_set_nr(parent, parent->nr - 1);
+	entry_set_child(txn, parent, min(c, s), child);
+}
+
+/*
+ * Returns NULL when the subtree becomes empty, which only a root leaf can:
+ * any other node has at least MIN_FILL (> 1) entries.
+ */
+static struct kvm_memslot_node *erase(struct kvm_memslot_txn *txn,
+				      struct kvm_memslot_node *node,
+				      u64 key, u16 id)
+{
+	struct kvm_memslot_node *copy, *child;
+	unsigned int rank, c;
+
+	rank = node_rank_exact(node, key, id);
+	if (WARN_ON_ONCE(!rank ||
+			 (!node->height && !entry_matches(node, rank - 1, key, id)))) {
+		txn->err = -ENOENT;
+		return node;
+	}
+	c = rank - 1;
+
+	if (!node->height) {
+		if (node->nr == 1) {
+			node_retire(txn, node);
+			return NULL;
+		}
+		copy = node_cow(txn, node);
+		if (!copy)
+			return node;
+		entries_move(copy, c, copy, c + 1, copy->nr - c - 1);
+		node_set_nr(copy, copy->nr - 1);
+		return copy;
+	}
+
+	child = erase(txn, node->children[c], key, id);
+	if (txn->err)
+		return node;
+	copy = node_cow(txn, node);
+	if (!copy)
+		return node;
+	entry_set_child(txn, copy, c, child);
+	if (child->nr < KVM_MEMSLOT_MIN_FILL && copy->nr > 1)
+		rebalance(txn, copy, c);
+	return copy;
 }
 
 static struct kvm_memslot_node *replace(struct kvm_memslot_txn *txn,
-					enum kvm_memslot_tree_kind kind,
 					struct kvm_memslot_node *node,
-					const struct kvm_memory_slot *old,
+					u64 key, const struct kvm_memory_slot *old,
 					struct kvm_memory_slot *new)
 {
-	struct kvm_memslot_node *child = NULL, *copy;
-	int cmp;
+	struct kvm_memslot_node *copy, *child = NULL;
+	unsigned int rank;
 
-	if (WARN_ON_ONCE(!node)) {
+	rank = node_rank_exact(node, key, old->id);
+	if (WARN_ON_ONCE(!rank ||
+			 (!node->height &&
+			  !entry_matches(node, rank - 1, key, old->id)))) {
 		txn->err = -ENOENT;
-		return NULL;
+		return node;
 	}
 
-	cmp = slot_cmp(kind, old, node);
-	if (cmp) {
-		child = replace(txn, kind, cmp < 0 ? node->left : node->right,
-				old, new);
+	if (node->height) {
+		child = replace(txn, node->children[rank - 1], key, old, new);
 		if (txn->err)
 			return node;
 	}
 	copy = node_cow(txn, node);
 	if (!copy)
 		return node;
-	if (!cmp)
-		copy->slot = new;
-	else if (cmp < 0)
-		copy->left = child;
+	if (child)
+		entry_set_child(txn, copy, rank - 1, child);
 	else
-		copy->right = child;
-	node_update(copy);
+		entry_set_slot(copy, rank - 1, new);
 	return copy;
+}
+
+/* What an update of a whole tree returns: the new root, or on failure the old. */
+static struct kvm_memslot_node *tree_result(const struct kvm_memslot_txn *txn,
+					    struct kvm_memslot_node *old_root,
+					    struct kvm_memslot_node *new_root)
+{
+	if (txn->err)
+		return old_root;
+	if (new_root)
+		node_fix_prefix(txn, new_root);
+	return new_root;
 }
 
 /**
@@ -429,7 +652,31 @@ struct kvm_memslot_node *kvm_memslot_tree_insert(struct kvm_memslot_txn *txn,
 						 struct kvm_memslot_node *root,
 						 struct kvm_memory_slot *slot)
 {
-	return insert(txn, kind, root, slot);
+	struct kvm_memslot_node *new, *split = NULL, *top;
+
+	if (txn->err)
+		return root;
+	if (!root) {
+		new = node_alloc(txn, kind, 0);
+		if (new) {
+			new->nr = 1;
+			entry_set_slot(new, 0, slot);
+		}
+		return tree_result(txn, root, new);
+	}
+
+	new = insert(txn, root, slot, slot_key(kind, slot), &split);
+	if (txn->err || !split)
+		return tree_result(txn, root, new);
+
+	/* The root split: the tree grows by one level, at the top. */
+	top = node_alloc(txn, kind, root->height + 1);
+	if (top) {
+		top->nr = 2;
+		entry_set_child(txn, top, 0, new);
+		entry_set_child(txn, top, 1, split);
+	}
+	return tree_result(txn, root, top);
 }
 
 /**
@@ -446,7 +693,24 @@ struct kvm_memslot_node *kvm_memslot_tree_erase(struct kvm_memslot_txn *txn,
 						struct kvm_memslot_node *root,
 						const struct kvm_memory_slot *slot)
 {
-	return erase(txn, kind, root, slot);
+	struct kvm_memslot_node *new, *child;
+
+	if (txn->err)
+		return root;
+	if (WARN_ON_ONCE(!root)) {
+		txn->err = -ENOENT;
+		return NULL;
+	}
+
+	new = erase(txn, root, slot_key(kind, slot), slot->id);
+
+	/* A root left with one child gives the tree up to it. */
+	if (!txn->err && new && new->height && new->nr == 1) {
+		child = new->children[0];
+		node_retire(txn, new);
+		new = child;
+	}
+	return tree_result(txn, root, new);
 }
 
 /**
@@ -465,7 +729,40 @@ struct kvm_memslot_node *kvm_memslot_tree_replace(struct kvm_memslot_txn *txn,
 						  const struct kvm_memory_slot *old,
 						  struct kvm_memory_slot *new)
 {
-	return replace(txn, kind, root, old, new);
+	struct kvm_memslot_node *copy;
+
+	if (txn->err)
+		return root;
+	if (WARN_ON_ONCE(!root)) {
+		txn->err = -ENOENT;
+		return NULL;
+	}
+
+	copy = replace(txn, root, slot_key(kind, old), old, new);
+	return tree_result(txn, root, copy);
+}
+
+/* The leaf entry with the largest key <= @key, or NULL; @key is clamped. */
+static __always_inline struct kvm_memory_slot *
+tree_floor(const struct kvm_memslot_node *node, u64 key, bool exact)
+{
+	unsigned int height, rank;
+
+	if (!node)
+		return NULL;
+	key = min_t(u64, key, KVM_MEMSLOT_KEY_NONE - 1);
+	for (height = node->height; ; height--) {
+		rank = kvm_memslot_rank(node->keys, key);
+		/* Only at the root: every child holds its own smallest key. */
+		if (unlikely(!rank))
+			return NULL;
+		if (!height)
+			break;
+		node = node->children[rank - 1];
+	}
+	if (exact && node->keys[rank - 1] != key)
+		return NULL;
+	return node->slots[rank - 1];
 }
 
 /**
@@ -475,23 +772,10 @@ struct kvm_memslot_node *kvm_memslot_tree_replace(struct kvm_memslot_txn *txn,
  *
  * Return: the slot, or NULL.
  */
-struct kvm_memory_slot *kvm_memslot_tree_floor(struct kvm_memslot_node *root,
+struct kvm_memory_slot *kvm_memslot_tree_floor(const struct kvm_memslot_node *root,
 					       kvm_memslot_gfn_t gfn)
 {
-	struct kvm_memory_slot *floor = NULL;
-
-	/*
-	 * Written so that the compiler can use conditional moves: the
-	 * direction taken at each level is random for random lookups, and
-	 * mispredicted branches would cost more than the loads.
-	 */
-	while (root) {
-		bool right = gfn >= root->key;
-
-		floor = right ? root->slot : floor;
-		root = right ? root->right : root->left;
-	}
-	return floor;
+	return tree_floor(root, gfn, false);
 }
 
 /**
@@ -501,20 +785,38 @@ struct kvm_memory_slot *kvm_memslot_tree_floor(struct kvm_memslot_node *root,
  *
  * Return: the slot, or NULL.
  */
-struct kvm_memory_slot *kvm_memslot_tree_ceil(struct kvm_memslot_node *root,
+struct kvm_memory_slot *kvm_memslot_tree_ceil(const struct kvm_memslot_node *root,
 					      kvm_memslot_gfn_t gfn)
 {
-	struct kvm_memory_slot *ceil = NULL;
+	const struct kvm_memslot_node *node = root, *next = NULL;
+	unsigned int rank, c;
 
-	while (root) {
-		if (gfn > root->key) {
-			root = root->right;
-		} else {
-			ceil = root->slot;
-			root = root->left;
-		}
+	if (!node)
+		return NULL;
+	gfn = min_t(u64, gfn, KVM_MEMSLOT_KEY_NONE - 1);
+	for (;;) {
+		rank = kvm_memslot_rank(node->keys, gfn);
+		if (!node->height)
+			break;
+		/*
+		 * The answer is in the child that could hold @gfn, or else
+		 * it is the smallest key of the closest subtree to its right.
+		 */
+		c = rank ? rank - 1 : 0;
+		if (c + 1 < node->nr)
+			next = node->children[c + 1];
+		node = node->children[c];
 	}
-	return ceil;
+	/* Entry rank - 1 is the floor: the ceiling if equal, else the next. */
+	if (rank && node->keys[rank - 1] == gfn)
+		return node->slots[rank - 1];
+	if (rank < node->nr)
+		return node->slots[rank];
+	if (!next)
+		return NULL;
+	while (next->height)
+		next = next->children[0];
+	return next->slots[0];
 }
 
 /**
@@ -524,13 +826,8 @@ struct kvm_memory_slot *kvm_memslot_tree_ceil(struct kvm_memslot_node *root,
  *
  * Return: the slot, or NULL.
  */
-struct kvm_memory_slot *kvm_memslot_tree_find_id(struct kvm_memslot_node *root,
+struct kvm_memory_slot *kvm_memslot_tree_find_id(const struct kvm_memslot_node *root,
 						 u16 id)
 {
-	while (root) {
-		if (id == root->key)
-			return root->slot;
-		root = id < root->key ? root->left : root->right;
-	}
-	return NULL;
+	return tree_floor(root, id, true);
 }

@@ -623,6 +623,19 @@ static void ref_apply(struct tfix *f, const struct op *op)
 	f->cur[id] = op->kind == OP_ERASE ? NULL : op->new;
 }
 
+/* Apply one change as a build of its own, and retire what it replaced. */
+static void commit_one(struct tfix *f, const struct op *op)
+{
+	struct kvm_memslot_txn txn;
+
+	kvm_memslot_txn_begin(&txn, true);
+	apply(&txn, &f->v, op);
+	assert_int_equal(txn.err, 0);
+	kvm_memslot_txn_seal(&txn);
+	kvm_memslot_nodes_free(txn.retired);
+	ref_apply(f, op);
+}
+
 /*
  * Build the next version with @nr changes, check the build's bookkeeping,
  * seal it, check that the previous version is byte for byte what it was,
@@ -744,14 +757,8 @@ static void large_set_grow_churn_shrink(void **state)
 
 	for (id = 0; id < NR_IDS; id++) {
 		struct op op = { .kind = OP_INSERT, .new = slot_random(f, id) };
-		struct kvm_memslot_txn txn;
 
-		kvm_memslot_txn_begin(&txn, true);
-		apply(&txn, &f->v, &op);
-		assert_int_equal(txn.err, 0);
-		kvm_memslot_txn_seal(&txn);
-		kvm_memslot_nodes_free(txn.retired);
-		ref_apply(f, &op);
+		commit_one(f, &op);
 	}
 	check_structure(f, &f->v);
 	/* ascending creates leave the nodes nearly full, not half full */
@@ -770,14 +777,8 @@ static void large_set_grow_churn_shrink(void **state)
 	for (id = 0; id < NR_IDS; id++) {
 		if (f->cur[id]) {
 			struct op op = { .kind = OP_ERASE, .old = f->cur[id] };
-			struct kvm_memslot_txn txn;
 
-			kvm_memslot_txn_begin(&txn, true);
-			apply(&txn, &f->v, &op);
-			assert_int_equal(txn.err, 0);
-			kvm_memslot_txn_seal(&txn);
-			kvm_memslot_nodes_free(txn.retired);
-			ref_apply(f, &op);
+			commit_one(f, &op);
 			check_structure(f, &f->v);
 		}
 	}
@@ -804,13 +805,8 @@ static void height_follows_current_size(void **state)
 		id = harness_rand(&f->seed) % NR_IDS;
 		if (f->cur[id] && id % 100) {
 			struct op op = { .kind = OP_ERASE, .old = f->cur[id] };
-			struct kvm_memslot_txn txn;
 
-			kvm_memslot_txn_begin(&txn, true);
-			apply(&txn, &f->v, &op);
-			kvm_memslot_txn_seal(&txn);
-			kvm_memslot_nodes_free(txn.retired);
-			ref_apply(f, &op);
+			commit_one(f, &op);
 		}
 	}
 	check_structure(f, &f->v);

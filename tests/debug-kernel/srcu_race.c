@@ -325,7 +325,7 @@ static void parked_fault(int kvm_fd)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct parked p = { .go = { -1, -1 } };
+	struct parked p = { 0 };
 	bool waited = false, ended_ok = false, all_waited = true, all_ended_ok = true;
 	int uffd = -1, fault = 0, attempt;
 

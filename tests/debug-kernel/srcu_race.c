@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +54,8 @@
 #define RACE_SIZE	(2UL << 20)
 #define NR_READERS	2
 #define NR_VCPUS	2
+/* Seconds beyond the race that the whole program may take. */
+#define WATCHDOG_SLACK	200
 #ifndef RACE_SECONDS
 #define RACE_SECONDS	10
 #endif
@@ -60,6 +63,8 @@
 static int vm_fd;
 static char *race_mem, *steady_mem;
 static volatile int stop;
+/* What the program is doing, for the watchdog's report. */
+static const char *volatile phase = "setup";
 static unsigned long cycles, zaps, harvests, accesses, errors;
 static int first_error;
 static bool parked_failed;
@@ -397,6 +402,23 @@ out:
 		close(p.vm_fd);
 }
 
+/*
+ * A hang here is a bug to report, not a reason to wait for the lane's
+ * timeout: say where it happened and fail.
+ */
+static void watchdog(int sig)
+{
+	static const char msg[] = "Bail out! srcu_race: no progress, stuck in: ";
+	const char *where = phase;
+
+	(void)sig;
+	if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0 ||
+	    write(STDOUT_FILENO, where, strlen(where)) < 0 ||
+	    write(STDOUT_FILENO, "\n", 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *dev = argc > 1 ? argv[1] : "/dev/kvm-memslot";
@@ -404,6 +426,8 @@ int main(int argc, char **argv)
 	pthread_t w, r[NR_READERS], v[NR_VCPUS];
 	int kvm_fd, i, nr_vcpus = 0;
 
+	/* Line-buffered: what was printed survives the watchdog's _exit(). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("TAP version 13\n");
 	kvm_fd = open(dev, O_RDWR);
 	if (kvm_fd < 0) {
@@ -421,7 +445,11 @@ int main(int argc, char **argv)
 	i = set_region(0, KVM_MEM_LOG_DIRTY_PAGES, 0, 64 * PAGE, steady_mem);
 	printf("%s 1 - steady dirty-logged slot created\n", i ? "not ok" : "ok");
 	/* First, so that a broken module is caught before the race starts. */
+	signal(SIGALRM, watchdog);
+	alarm(seconds + WATCHDOG_SLACK);
+	phase = "the parked fault";
 	parked_fault(kvm_fd);
+	phase = "the race";
 
 	pthread_create(&w, NULL, writer, NULL);
 	for (i = 0; i < NR_READERS; i++)
@@ -441,6 +469,7 @@ int main(int argc, char **argv)
 	}
 	sleep(seconds);
 	stop = 1;
+	phase = "stopping the race";
 	pthread_join(w, NULL);
 	for (i = 0; i < NR_READERS; i++)
 		pthread_join(r[i], NULL);

@@ -105,21 +105,23 @@ elif [ -f "$selftests_build/TESTS" ]; then
 		tests+=("$line")
 	done <"$selftests_build/TESTS"
 fi
+# in_list <space-separated list> <name>
+in_list() { case " $1 " in *" $2 "*) return 0 ;; esac; return 1; }
+
+# The suite less DEBUG_EXCLUDE_TESTS; the failslab pass less memslot_limits.
 excluded=()
 kept=()
+fs_names=()
 for t in ${tests[@]+"${tests[@]}"}; do
-	case " ${DEBUG_EXCLUDE_TESTS:-} " in
-	*" $(basename "$t") "*) excluded+=("$(basename "$t")") ;;
-	*) kept+=("$t") ;;
-	esac
+	n=$(basename "$t")
+	if in_list "${DEBUG_EXCLUDE_TESTS:-}" "$n"; then
+		excluded+=("$n")
+		continue
+	fi
+	kept+=("$t")
+	in_list memslot_limits "$n" || fs_names+=("$n")
 done
 tests=(${kept[@]+"${kept[@]}"})
-names=()
-for t in ${tests[@]+"${tests[@]}"}; do names+=("$(basename "$t")"); done
-fs_names=()
-for n in ${names[@]+"${names[@]}"}; do
-	[ "$n" = memslot_limits ] || fs_names+=("$n")
-done
 fs_tests=${DEBUG_FAILSLAB_TESTS:-${fs_names[*]+${fs_names[*]}}}
 tests+=("$bin/srcu_race")
 

@@ -12,6 +12,9 @@
 #    directive makes it skipped instead), a test binary's output lacks a plan
 #    or has fewer/more results than planned, or it exited with a status other
 #    than 0 or 4 (kselftest's "skip");
+#  - a test outlived its time limit and /init's watchdog reported it (HANG
+#    BEGIN/END: the test's output so far, the kernel stacks of its tasks,
+#    the blocked tasks and the CPUs' backtraces, quoted in the summary);
 #  - (test mode) the same test binary and test number gave different results
 #    on /dev/kvm-memslot and /dev/kvm.  A result skipped on either device is
 #    not compared (extension tests skip on /dev/kvm by design); a result
@@ -118,7 +121,7 @@ function end_fs_run(rc, key,   n, name) {
 	fs_run = 0
 }
 
-BEGIN { in_run = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0; quoting = "" }
+BEGIN { in_run = 0; in_hang = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0; quoting = "" }
 
 /@@@VMTEST / {
 	m = marker($0)
@@ -146,6 +149,20 @@ BEGIN { in_run = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0;
 			fs_inj[fs_strict] += field(m, "injected")
 			end_run(field(m, "rc"))
 		}
+		next
+	}
+	# The report of the /init watchdog on a test that outlived its time limit.
+	if (m ~ /^HANG BEGIN /) { in_hang = 1; hang_text = ""; hang_lines = 0; next }
+	if (m ~ /^HANG END /) {
+		in_hang = 0
+		# Listed last, where the tail of a cut CI log still shows it.
+		hang_fail[++nhang] = sprintf("%s on %s: hung past its time limit; watchdog report:%s%s", field(m, "test"),
+			     field(m, "dev"), hang_text, hang_lines > 300 ? sprintf("\n    (%d more lines)", hang_lines - 300) : "")
+		next
+	}
+	if (m ~ /^HANG UNKILLABLE /) {
+		fail(sprintf("%s on %s: could not be killed; the watchdog powered the guest off",
+			     field(m, "test"), field(m, "dev")))
 		next
 	}
 	if (m == "FAILSLAB present") { fs_present = 1; next }
@@ -181,6 +198,11 @@ BEGIN { in_run = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 0; nfail = 0;
 	}
 	if (m ~ /^KMEMLEAK END/) { in_leak = 0; next }
 	if (m == "DONE") { done = 1; next }
+	next
+}
+
+in_hang {
+	if (++hang_lines <= 300) hang_text = hang_text "\n    " $0
 	next
 }
 
@@ -235,6 +257,10 @@ in_demo { next }
 	line = $0
 	src = in_dmesg ? "d" : "c"
 	if (src == "d" && line ~ /FAULT_INJECTION: forcing a failure/) injected_notices++
+	# The backtraces the watchdog asked for are in its report already.
+	if (line ~ /vmtest: watchdog report begin/) { wd_window[src] = 1; next }
+	if (line ~ /vmtest: watchdog report end/) { wd_window[src] = 0; next }
+	if (wd_window[src]) next
 	# Between these kmsg lines (from /init) failures are injected on purpose:
 	# allocation-failure reports (warn_alloc) and kmemleak notices that
 	# only say an allocation failed are expected there, not splats.
@@ -371,6 +397,7 @@ END {
 		       leak_baseline != "" ? sprintf("; %s reported at boot, before any module (not counted)", leak_baseline) : ""
 	} else
 		print "kmemleak: not available in this kernel"
+	for (i = 1; i <= nhang; i++) fail(hang_fail[i])
 	if (nfail) {
 		printf "FAILED (%d problems):\n", nfail
 		for (i = 1; i <= nfail; i++) printf "  - %s\n", failures[i]

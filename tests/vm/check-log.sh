@@ -15,6 +15,8 @@
 #  - a test outlived its time limit and /init's watchdog reported it (HANG
 #    BEGIN/END: the test's output so far, the kernel stacks of its tasks,
 #    the blocked tasks and the CPUs' backtraces, quoted in the summary);
+#  - the guest was still running a minute before its timeout, and the NMI
+#    that run.sh then sends made it panic (quoted: every CPU's backtrace);
 #  - (test mode) the same test binary and test number gave different results
 #    on /dev/kvm-memslot and /dev/kvm.  A result skipped on either device is
 #    not compared (extension tests skip on /dev/kvm by design); a result
@@ -200,6 +202,11 @@ BEGIN { in_run = 0; in_hang = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 
 	if (m == "DONE") { done = 1; next }
 	next
 }
+
+# run.sh sends an NMI to a guest that is about to time out: the panic it
+# causes prints the backtraces of every CPU.
+/Uhhuh\. NMI received for unknown reason/ { nmi_seen = 1 }
+nmi_seen { if (++nmi_lines <= 300) nmi_text = nmi_text "\n    " $0 }
 
 in_hang {
 	if (++hang_lines <= 300) hang_text = hang_text "\n    " $0
@@ -398,6 +405,9 @@ END {
 	} else
 		print "kmemleak: not available in this kernel"
 	for (i = 1; i <= nhang; i++) fail(hang_fail[i])
+	if (nmi_seen)
+		fail(sprintf("the guest was stuck; what its CPUs ran when the NMI came:%s%s", nmi_text,
+			     nmi_lines > 300 ? sprintf("\n    (%d more lines)", nmi_lines - 300) : ""))
 	if (nfail) {
 		printf "FAILED (%d problems):\n", nfail
 		for (i = 1; i <= nfail; i++) printf "  - %s\n", failures[i]

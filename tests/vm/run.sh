@@ -261,12 +261,33 @@ log=$build/console.log
 # that as lockups.  A real hang still fails, by the test and boot timeouts.
 append="console=ttyS0 panic=-1 quiet loglevel=${VMTEST_LOGLEVEL:-4} log_buf_len=16M"
 append+=" nosoftlockup rcupdate.rcu_cpu_stall_suppress=1"
+# The NMI sent to a guest that is about to time out (see below) panics it
+# with the backtraces of all CPUs.
+append+=" unknown_nmi_panic panic_print=64"
 append+="${VMTEST_APPEND:+ $VMTEST_APPEND}"
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "${VMTEST_MEM:-2048}" -smp "${VMTEST_SMP:-2}"
       -nodefaults -nographic -serial stdio -monitor none -no-reboot
+      -chardev "pipe,id=mon0,path=$build/monitor" -mon chardev=mon0,mode=readline
       -kernel "$kernel" -initrd "$initrd" -append "$append")
 timeout_s=${VMTEST_TIMEOUT:-1500}
 note "booting (timeout ${timeout_s}s), console log: $log"
+
+# A guest still running a minute before its timeout is stuck, possibly
+# with every CPU spinning, where nothing inside it can report: an NMI from
+# the QEMU monitor makes it panic and print what each CPU was doing.
+rm -f "$build/monitor.in" "$build/monitor.out"
+mkfifo "$build/monitor.in" "$build/monitor.out"
+nmi_after=$((timeout_s > 120 ? timeout_s - 60 : timeout_s / 2))
+(
+	trap 'kill $nap 2>/dev/null; exit 0' TERM
+	sleep "$nmi_after" &
+	nap=$!
+	wait $nap
+	# QEMU holds both FIFOs open; if it is gone, the open would block.
+	timeout 5 sh -c 'echo nmi >"$1"' sh "$build/monitor.in"
+) </dev/null >/dev/null 2>&1 &
+nmi_watch=$!
+
 start=$(date +%s)
 set +e
 # Drop carriage returns and the firmware's terminal control sequences.
@@ -278,7 +299,10 @@ else
 	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | clean_console >"$log"
 	rc=${PIPESTATUS[0]}
 fi
+kill $nmi_watch 2>/dev/null
+wait $nmi_watch 2>/dev/null
 set -e
+rm -f "$build/monitor.in" "$build/monitor.out"
 end=$(date +%s)
 note "guest ran $((end - start))s, qemu exit status $rc"
 

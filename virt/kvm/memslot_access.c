@@ -28,6 +28,7 @@
 #include <linux/pgtable.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
@@ -90,6 +91,11 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *slots)
 
 	/* Order the caller's removals before the reads of guest mode. */
 	smp_mb();
+	/*
+	 * A vCPU whose creation fails is taken out of the array and freed
+	 * while the VM lives: the RCU read side keeps it readable here.
+	 */
+	rcu_read_lock();
 	xa_for_each(&vm->vcpus, id, vcpu) {
 		seq = READ_ONCE(vcpu->guest_mode_seq);
 		if (!(seq & 1))
@@ -98,6 +104,7 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *slots)
 		while (smp_load_acquire(&vcpu->guest_mode_seq) == seq)
 			cpu_relax();
 	}
+	rcu_read_unlock();
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <linux/kvm_memslot_host.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
@@ -222,6 +223,8 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	if (r < 0) {
 		xa_erase(&vm->vcpus, id);
 		mutex_unlock(&vm->lock);
+		/* A remote TLB flush may still be reading it. */
+		synchronize_rcu();
 		/* Never the last reference: the caller still holds one. */
 		kvm_memslot_vm_put(vm);
 		kvm_memslot_vcpu_free(vcpu);

@@ -8,9 +8,10 @@
  *  - structure: keys sorted, every leaf at the same depth, fill bounds
  *    (the root excepted), unused keys KEY_NONE, separator keys and the hva
  *    augmentation (max_end, prefix_end, ids) equal to what the subtree
- *    holds, no node reachable twice or from two trees;
- *  - queries: floor, ceil, find_id, hva overlap walks (exact set, address
- *    order) and visit_all, against brute force;
+ *    holds, the slot ends of gfn leaves equal to their slots' ends, no node
+ *    reachable twice or from two trees;
+ *  - queries: floor, ceil, find_gfn, find_id, hva overlap walks (exact set,
+ *    address order) and visit_all, against brute force;
  *  - persistence: the bytes of every node of the previous version are
  *    unchanged after a new version was built on top of it;
  *  - transactions: after a seal, the retired list is exactly the published
@@ -166,8 +167,11 @@ static void collect_version(const struct version *v, struct nodeset *s)
 
 static size_t node_bytes(const struct kvm_memslot_node *n)
 {
-	return n->kind == KVM_MEMSLOT_BY_HVA ? sizeof(struct kvm_memslot_hva_node) :
-					       sizeof(struct kvm_memslot_node);
+	if (n->kind == KVM_MEMSLOT_BY_HVA)
+		return sizeof(struct kvm_memslot_hva_node);
+	if (n->kind == KVM_MEMSLOT_BY_GFN && !n->height)
+		return sizeof(struct kvm_memslot_gfn_leaf);
+	return sizeof(struct kvm_memslot_node);
 }
 
 /*
@@ -281,6 +285,9 @@ static struct subtree check_node(const struct kvm_memslot_node *n,
 			assert_true(n->keys[i] == c.min_key);
 			id = s->id;
 			st.count++;
+			if (kind == KVM_MEMSLOT_BY_GFN)
+				assert_true(kvm_memslot_gfn_leaf(n)->ends[i] ==
+					    s->base_gfn + s->npages);
 		}
 		if (kind == KVM_MEMSLOT_BY_HVA) {
 			assert_int_equal(h->ids[i], id);
@@ -420,6 +427,14 @@ static struct kvm_memory_slot *ref_floor(const struct by_gfn *r, u64 gfn)
 	return rank ? r->v[rank - 1] : NULL;
 }
 
+/* The slot containing @gfn: slots of a version never overlap. */
+static struct kvm_memory_slot *ref_find(const struct by_gfn *r, u64 gfn)
+{
+	struct kvm_memory_slot *s = ref_floor(r, gfn);
+
+	return s && gfn < s->base_gfn + s->npages ? s : NULL;
+}
+
 static struct kvm_memory_slot *ref_ceil(const struct by_gfn *r, u64 gfn)
 {
 	unsigned int rank = by_gfn_rank(r, gfn);
@@ -495,6 +510,7 @@ static void check_queries(struct tfix *f, unsigned int nr_probes)
 				 ref_floor(&ref, gfn));
 		assert_ptr_equal(kvm_memslot_tree_ceil(f->v.roots[KVM_MEMSLOT_BY_GFN], gfn),
 				 ref_ceil(&ref, gfn));
+		assert_ptr_equal(kvm_memslot_find_gfn(&set, gfn), ref_find(&ref, gfn));
 		assert_ptr_equal(kvm_memslot_tree_find_id(f->v.roots[KVM_MEMSLOT_BY_ID], id),
 				 id < f->nr_ids ? f->cur[id] : NULL);
 
@@ -524,6 +540,8 @@ static void check_queries(struct tfix *f, unsigned int nr_probes)
 					 ref_floor(&ref, gfn));
 			assert_ptr_equal(kvm_memslot_tree_ceil(gfn_root, gfn),
 					 ref_ceil(&ref, gfn));
+			assert_ptr_equal(kvm_memslot_tree_find_gfn(gfn_root, gfn),
+					 ref_find(&ref, gfn));
 		}
 	}
 	/* the extremes of the key space */
@@ -531,6 +549,8 @@ static void check_queries(struct tfix *f, unsigned int nr_probes)
 			 ref_floor(&ref, ~0ULL));
 	assert_ptr_equal(kvm_memslot_tree_ceil(f->v.roots[KVM_MEMSLOT_BY_GFN], 0),
 			 ref_ceil(&ref, 0));
+	assert_ptr_equal(kvm_memslot_tree_find_gfn(gfn_root, ~0ULL), NULL);
+	assert_ptr_equal(kvm_memslot_tree_find_gfn(gfn_root, 0), ref_find(&ref, 0));
 	check_hva_range(f, &set, 0, ~0UL);
 
 	assert_int_equal(kvm_memslot_visit_all(&set, walk_cb, &w), 0);

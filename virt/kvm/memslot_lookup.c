@@ -21,14 +21,7 @@
 struct kvm_memory_slot *kvm_memslot_find_gfn(struct kvm_memslots *slots,
 					     kvm_memslot_gfn_t gfn)
 {
-	struct kvm_memory_slot *slot;
-
-	/* Slots of a set never overlap: only the floor can contain @gfn. */
-	slot = kvm_memslot_tree_floor(slots->roots[KVM_MEMSLOT_BY_GFN], gfn);
-
-	if (slot && gfn < kvm_memslot_end(slot))
-		return slot;
-	return NULL;
+	return kvm_memslot_tree_find_gfn(slots->roots[KVM_MEMSLOT_BY_GFN], gfn);
 }
 
 /**

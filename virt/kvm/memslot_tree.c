@@ -29,9 +29,13 @@
 
 static atomic64_t kvm_memslot_txn_ids = ATOMIC64_INIT(0);
 
-/* Nodes of the hva tree carry the interval augmentation: a second cache. */
+/*
+ * Nodes of the hva tree carry the interval augmentation, and leaves of the
+ * gfn tree the ends of their slots: each larger kind has a cache of its own.
+ */
 static struct kmem_cache *kvm_memslot_node_cache;
 static struct kmem_cache *kvm_memslot_hva_node_cache;
+static struct kmem_cache *kvm_memslot_gfn_leaf_cache;
 
 /**
  * kvm_memslot_tree_init() - create the caches tree nodes come from
@@ -54,7 +58,12 @@ int kvm_memslot_tree_init(void)
 		kmem_cache_create("kvm_memslot_hva_node",
 				  sizeof(struct kvm_memslot_hva_node), 0,
 				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
-	if (!kvm_memslot_node_cache || !kvm_memslot_hva_node_cache) {
+	kvm_memslot_gfn_leaf_cache =
+		kmem_cache_create("kvm_memslot_gfn_leaf",
+				  sizeof(struct kvm_memslot_gfn_leaf), 0,
+				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
+	if (!kvm_memslot_node_cache || !kvm_memslot_hva_node_cache ||
+	    !kvm_memslot_gfn_leaf_cache) {
 		kvm_memslot_tree_exit();
 		return -ENOMEM;
 	}
@@ -70,8 +79,10 @@ int kvm_memslot_tree_init(void)
  */
 void kvm_memslot_tree_exit(void)
 {
+	kmem_cache_destroy(kvm_memslot_gfn_leaf_cache);
 	kmem_cache_destroy(kvm_memslot_hva_node_cache);
 	kmem_cache_destroy(kvm_memslot_node_cache);
+	kvm_memslot_gfn_leaf_cache = NULL;
 	kvm_memslot_hva_node_cache = NULL;
 	kvm_memslot_node_cache = NULL;
 }
@@ -81,11 +92,20 @@ static bool node_is_hva(const struct kvm_memslot_node *node)
 	return node->kind == KVM_MEMSLOT_BY_HVA;
 }
 
+/* A node keeps its kind and height for life, so its type never changes. */
+static bool node_is_gfn_leaf(const struct kvm_memslot_node *node)
+{
+	return node->kind == KVM_MEMSLOT_BY_GFN && !node->height;
+}
+
 static void node_free(struct kvm_memslot_node *node)
 {
 	if (node_is_hva(node))
 		kmem_cache_free(kvm_memslot_hva_node_cache,
 				kvm_memslot_hva_node(node));
+	else if (node_is_gfn_leaf(node))
+		kmem_cache_free(kvm_memslot_gfn_leaf_cache,
+				kvm_memslot_gfn_leaf(node));
 	else
 		kmem_cache_free(kvm_memslot_node_cache, node);
 }
@@ -247,12 +267,19 @@ static void entries_move(struct kvm_memslot_node *dst, unsigned int d,
 {
 	struct kvm_memslot_hva_node *hdst;
 	const struct kvm_memslot_hva_node *hsrc;
+	u64 *ends;
 
 	if (!n)
 		return;
 	memmove(&dst->keys[d], &src->keys[s], n * sizeof(dst->keys[0]));
 	memmove(&dst->children[d], &src->children[s],
 		n * sizeof(dst->children[0]));
+	if (node_is_gfn_leaf(dst)) {
+		ends = kvm_memslot_gfn_leaf(dst)->ends;
+		memmove(&ends[d], &kvm_memslot_gfn_leaf(src)->ends[s],
+			n * sizeof(ends[0]));
+		return;
+	}
 	if (!node_is_hva(dst))
 		return;
 	hdst = kvm_memslot_hva_node(dst);
@@ -278,6 +305,8 @@ static void entry_set_slot(struct kvm_memslot_node *node, unsigned int i,
 
 	node->keys[i] = slot_key(node->kind, slot);
 	node->slots[i] = slot;
+	if (node_is_gfn_leaf(node))
+		kvm_memslot_gfn_leaf(node)->ends[i] = kvm_memslot_end(slot);
 	if (!node_is_hva(node))
 		return;
 	hnode = kvm_memslot_hva_node(node);
@@ -310,6 +339,7 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 					   enum kvm_memslot_tree_kind kind,
 					   unsigned int height)
 {
+	struct kvm_memslot_gfn_leaf *leaf;
 	struct kvm_memslot_hva_node *hnode;
 	struct kvm_memslot_node *node;
 	unsigned int i;
@@ -317,6 +347,9 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 	if (kind == KVM_MEMSLOT_BY_HVA) {
 		hnode = kmem_cache_alloc(kvm_memslot_hva_node_cache, GFP_KERNEL);
 		node = hnode ? &hnode->node : NULL;
+	} else if (kind == KVM_MEMSLOT_BY_GFN && !height) {
+		leaf = kmem_cache_alloc(kvm_memslot_gfn_leaf_cache, GFP_KERNEL);
+		node = leaf ? &leaf->node : NULL;
 	} else {
 		node = kmem_cache_alloc(kvm_memslot_node_cache, GFP_KERNEL);
 	}
@@ -742,15 +775,17 @@ struct kvm_memslot_node *kvm_memslot_tree_replace(struct kvm_memslot_txn *txn,
 	return tree_result(txn, root, copy);
 }
 
-/* The leaf entry with the largest key <= @key, or NULL; @key is clamped. */
-static __always_inline struct kvm_memory_slot *
-tree_floor(const struct kvm_memslot_node *node, u64 key, bool exact)
+/*
+ * The leaf holding the entry with the largest key <= @key, which is stored
+ * in *@idx; NULL if there is none.  @key must be below KVM_MEMSLOT_KEY_NONE.
+ */
+static __always_inline const struct kvm_memslot_node *
+tree_floor_leaf(const struct kvm_memslot_node *node, u64 key, unsigned int *idx)
 {
 	unsigned int height, rank;
 
 	if (!node)
 		return NULL;
-	key = min_t(u64, key, KVM_MEMSLOT_KEY_NONE - 1);
 	for (height = node->height; ; height--) {
 		rank = kvm_memslot_rank(node->keys, key);
 		/* Only at the root: every child holds its own smallest key. */
@@ -760,9 +795,21 @@ tree_floor(const struct kvm_memslot_node *node, u64 key, bool exact)
 			break;
 		node = node->children[rank - 1];
 	}
-	if (exact && node->keys[rank - 1] != key)
+	*idx = rank - 1;
+	return node;
+}
+
+/* The leaf entry with the largest key <= @key, or NULL; @key is clamped. */
+static __always_inline struct kvm_memory_slot *
+tree_floor(const struct kvm_memslot_node *node, u64 key, bool exact)
+{
+	unsigned int i;
+
+	key = min_t(u64, key, KVM_MEMSLOT_KEY_NONE - 1);
+	node = tree_floor_leaf(node, key, &i);
+	if (!node || (exact && node->keys[i] != key))
 		return NULL;
-	return node->slots[rank - 1];
+	return node->slots[i];
 }
 
 /**
@@ -776,6 +823,29 @@ struct kvm_memory_slot *kvm_memslot_tree_floor(const struct kvm_memslot_node *ro
 					       kvm_memslot_gfn_t gfn)
 {
 	return tree_floor(root, gfn, false);
+}
+
+/**
+ * kvm_memslot_tree_find_gfn() - the slot that contains a gfn
+ * @root: a tree ordered by gfn, whose slots do not overlap
+ * @gfn:  guest frame number
+ *
+ * Only the floor can contain @gfn; its end is read from the leaf, so that
+ * a lookup touches nothing but tree nodes, and the slot itself only if the
+ * caller uses it.
+ *
+ * Return: the slot, or NULL.
+ */
+struct kvm_memory_slot *kvm_memslot_tree_find_gfn(const struct kvm_memslot_node *root,
+						  kvm_memslot_gfn_t gfn)
+{
+	const struct kvm_memslot_node *leaf;
+	unsigned int i;
+
+	leaf = tree_floor_leaf(root, min_t(u64, gfn, KVM_MEMSLOT_KEY_NONE - 1), &i);
+	if (!leaf || gfn >= kvm_memslot_gfn_leaf(leaf)->ends[i])
+		return NULL;
+	return leaf->slots[i];
 }
 
 /**

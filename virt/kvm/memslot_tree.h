@@ -109,6 +109,29 @@ kvm_memslot_hva_node(const struct kvm_memslot_node *node)
 }
 
 /**
+ * struct kvm_memslot_gfn_leaf - a leaf of the tree by gfn
+ * @node: the common part; its keys are base gfns
+ * @ends: for each entry, the gfn just past its slot
+ *
+ * Only the floor entry can hold a gfn, and whether it does depends on its
+ * end: keeping the end next to the key lets a lookup answer from the tree
+ * alone, instead of taking a cache miss on a random slot to learn that the
+ * gfn lies in a hole.  Internal nodes of the tree have no use for ends and
+ * are plain nodes.
+ */
+struct kvm_memslot_gfn_leaf {
+	struct kvm_memslot_node node;
+	u64 ends[KVM_MEMSLOT_FANOUT] __aligned(SMP_CACHE_BYTES);
+};
+
+static inline struct kvm_memslot_gfn_leaf *
+kvm_memslot_gfn_leaf(const struct kvm_memslot_node *node)
+{
+	return container_of((struct kvm_memslot_node *)node,
+			    struct kvm_memslot_gfn_leaf, node);
+}
+
+/**
  * kvm_memslot_rank() - how many keys of a node are not above a value
  * @keys: KVM_MEMSLOT_FANOUT sorted keys, unused ones KVM_MEMSLOT_KEY_NONE
  * @key:  the value; below KVM_MEMSLOT_KEY_NONE
@@ -176,6 +199,8 @@ struct kvm_memslot_node *kvm_memslot_tree_replace(struct kvm_memslot_txn *txn,
 
 struct kvm_memory_slot *kvm_memslot_tree_floor(const struct kvm_memslot_node *root,
 					       kvm_memslot_gfn_t gfn);
+struct kvm_memory_slot *kvm_memslot_tree_find_gfn(const struct kvm_memslot_node *root,
+						  kvm_memslot_gfn_t gfn);
 struct kvm_memory_slot *kvm_memslot_tree_ceil(const struct kvm_memslot_node *root,
 					      kvm_memslot_gfn_t gfn);
 struct kvm_memory_slot *kvm_memslot_tree_find_id(const struct kvm_memslot_node *root,

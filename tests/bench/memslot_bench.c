@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Memslot benchmark (userspace harness): update latency (create, delete,
- * move, flags) and lookup latency (find_gfn random, find_gfn with a hint,
+ * move, dirty logging on and off) and lookup latency (find_gfn random, find_gfn with a hint,
  * find_id, hva range walk) against the number of slots.  Prints ns/op and
  * the cost ratio between 32764 and 64 slots; never asserts on time.
  *
@@ -22,6 +22,7 @@
  * grace period): under KASAN and kmemleak their number, more than their
  * size, is what an update costs.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,20 +52,23 @@ static const struct kvm_memslot_ops bench_ops = {
 };
 
 enum {
-	C_CREATE, C_DELETE, C_MOVE, C_FLAGS,
+	C_CREATE, C_DELETE, C_MOVE, C_LOG_ON, C_LOG_OFF,
 	C_GFN_HOT, C_ID_HOT, C_HVA_HOT, C_HINT,
 	C_GFN_ALL, C_ID_ALL, C_HVA_ALL,
 	NR_COLS
 };
 
 static const char *const col_names[NR_COLS] = {
-	"create", "delete", "move", "flags",
+	"create", "delete", "move", "log on", "log off",
 	"gfn/hot", "id/hot", "hva/hot", "gfn+hint",
 	"gfn/all", "id/all", "hva/all",
 };
 
 /* Allocations and frees per update, for the update columns above. */
 enum { A_CREATE, A_DELETE, A_MOVE, A_FLAGS, NR_ACOLS };
+static const char *const acol_names[NR_ACOLS] = {
+	"create", "delete", "move", "flags",
+};
 struct alloc_count {
 	double allocs[NR_ACOLS];
 	double frees[NR_ACOLS];
@@ -152,20 +156,25 @@ static void count_updates(struct kvm_memslot_vm *vm, int col, unsigned int iters
 }
 
 /*
- * One update, timed with its synchronous grace periods but not with the
- * deferred reclaim of earlier ones: that runs in the background, and
- * here it would only measure the userspace allocator's lock, which the
- * reclaim thread's frees and this thread's allocations contend for.
+ * One update, as long as its caller waits: its synchronous grace periods
+ * included, the deferred reclaim of this and earlier updates not.  That
+ * reclaim runs on the work queue's thread, which would otherwise share
+ * the core (or the allocator's lock) with the update, or interrupt it
+ * with the barrier of its grace period, so that a random part of the
+ * times measured the reclaim instead of the update.
  */
 static double timed_set(struct kvm_memslot_vm *vm, u16 id, u32 flags,
 			u64 gfn, u64 npages)
 {
-	unsigned long t0;
+	unsigned long t0, t1;
 
 	harness_quiesce();
+	harness_workqueue_hold(true);
 	t0 = harness_now_ns();
 	set(vm, id, flags, gfn, npages);
-	return harness_now_ns() - t0;
+	t1 = harness_now_ns();
+	harness_workqueue_hold(false);
+	return t1 - t0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -191,7 +200,7 @@ static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int looku
 {
 	struct kvm_memslot_vm *vm = calloc(1, sizeof(*vm));
 	struct kvm_memslot_hint hint = { 0 };
-	double *t[C_FLAGS + 1];
+	double *t[C_LOG_OFF + 1];
 	unsigned int i, spare = n - 1, mid = (n - 1) / 2;
 	unsigned long seed = n, t0;
 	unsigned long acc = 0;
@@ -199,7 +208,7 @@ static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int looku
 
 	if (kvm_memslot_vm_init(vm, &bench_ops, NULL))
 		exit(1);
-	for (i = C_CREATE; i <= C_FLAGS; i++) {
+	for (i = C_CREATE; i <= C_LOG_OFF; i++) {
 		t[i] = calloc(upd_iters, sizeof(*t[i]));
 		if (!t[i])
 			exit(1);
@@ -224,15 +233,21 @@ static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int looku
 	if (upd_iters & 1)
 		set(vm, mid, 0, (u64)mid * SLOT_STRIDE, SLOT_PAGES);
 
-	/* dirty logging on and off */
-	for (i = 0; i < upd_iters; i++)
-		t[C_FLAGS][i] = timed_set(vm, mid,
-					  (i & 1) ? 0 : KVM_MEM_LOG_DIRTY_PAGES,
-					  (u64)mid * SLOT_STRIDE, SLOT_PAGES);
-	if (upd_iters & 1)
-		set(vm, mid, 0, (u64)mid * SLOT_STRIDE, SLOT_PAGES);
-	for (i = C_CREATE; i <= C_FLAGS; i++)
+	/*
+	 * Dirty logging on, which waits for a grace period, and off, which
+	 * does not: timed apart, since the median of a mix of the two would
+	 * fall on either side from one run to the next.
+	 */
+	for (i = 0; i < upd_iters / 2; i++) {
+		t[C_LOG_ON][i] = timed_set(vm, mid, KVM_MEM_LOG_DIRTY_PAGES,
+					   (u64)mid * SLOT_STRIDE, SLOT_PAGES);
+		t[C_LOG_OFF][i] = timed_set(vm, mid, 0, (u64)mid * SLOT_STRIDE,
+					    SLOT_PAGES);
+	}
+	for (i = C_CREATE; i <= C_MOVE; i++)
 		out[i] = median(t[i], upd_iters);
+	out[C_LOG_ON] = median(t[C_LOG_ON], upd_iters / 2);
+	out[C_LOG_OFF] = median(t[C_LOG_OFF], upd_iters / 2);
 
 	/* Even counts: every slot is back where it was afterwards. */
 	count_updates(vm, A_CREATE, 16, spare, mid, ac);
@@ -310,7 +325,7 @@ static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int looku
 
 	kvm_memslot_vm_destroy(vm);
 	free(vm);
-	for (i = C_CREATE; i <= C_FLAGS; i++)
+	for (i = C_CREATE; i <= C_LOG_OFF; i++)
 		free(t[i]);
 }
 
@@ -325,6 +340,13 @@ int main(int argc, char **argv)
 	struct alloc_count ac[5];
 	unsigned int s, c;
 
+	/*
+	 * Slab caches keep their pages when objects are freed; glibc would
+	 * give the top of the heap back on a free and take it again, page
+	 * fault by page fault, in a later update's allocations.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 64 << 20);
 	harness_rcu_register_thread();
 	printf("memslot benchmark (%s): ns per operation; updates: medians, with grace periods\n",
 	       short_mode ? "short" : "full");
@@ -348,7 +370,7 @@ int main(int argc, char **argv)
 	printf("\nallocations / frees per update (frees after the grace period)\n");
 	printf("%8s", "slots");
 	for (c = 0; c < NR_ACOLS; c++)
-		printf(" %13s", col_names[c]);
+		printf(" %13s", acol_names[c]);
 	printf("\n");
 	for (s = 0; s < nr_sizes; s++) {
 		printf("%8u", sizes[s]);

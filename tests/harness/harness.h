@@ -42,6 +42,14 @@ int harness_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 /* Wait for queued call_srcu() callbacks and the work they schedule. */
 void harness_quiesce(void);
 
+/*
+ * Hold (true) or release (false) the work queue's worker: held, queued
+ * work waits.  Lets a benchmark time an update without the deferred
+ * reclaim it queues running meanwhile; harness_quiesce() must not be
+ * called while the worker is held.
+ */
+void harness_workqueue_hold(bool hold);
+
 /* Arm allocation fault injection: the @nth allocation from now fails. */
 void harness_fail_alloc(long nth);
 

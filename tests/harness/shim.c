@@ -194,6 +194,7 @@ static pthread_cond_t wq_cond = PTHREAD_COND_INITIALIZER;	/* queue or state chan
 static struct work_struct *wq_head, *wq_tail;
 static pthread_once_t wq_once = PTHREAD_ONCE_INIT;
 static int wq_running;
+static bool wq_held;	/* see harness_workqueue_hold() */
 
 static void *wq_worker(void *arg)
 {
@@ -204,7 +205,7 @@ static void *wq_worker(void *arg)
 	for (;;) {
 		struct work_struct *w;
 
-		while (!wq_head)
+		while (!wq_head || wq_held)
 			pthread_cond_wait(&wq_cond, &wq_lock);
 		w = wq_head;
 		wq_head = w->next;
@@ -252,7 +253,9 @@ bool queue_work(struct workqueue_struct *wq, struct work_struct *work)
 			wq_head = work;
 		wq_tail = work;
 		queued = true;
-		pthread_cond_broadcast(&wq_cond);
+		/* A held worker is woken when it is released. */
+		if (!wq_held)
+			pthread_cond_broadcast(&wq_cond);
 	}
 	pthread_mutex_unlock(&wq_lock);
 	return queued;
@@ -300,6 +303,14 @@ bool cancel_work_sync(struct work_struct *work)
 		pthread_cond_wait(&wq_cond, &wq_lock);
 	pthread_mutex_unlock(&wq_lock);
 	return was_pending;
+}
+
+void harness_workqueue_hold(bool hold)
+{
+	pthread_mutex_lock(&wq_lock);
+	wq_held = hold;
+	pthread_cond_broadcast(&wq_cond);
+	pthread_mutex_unlock(&wq_lock);
 }
 
 void flush_workqueue(struct workqueue_struct *wq)

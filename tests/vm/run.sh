@@ -275,7 +275,7 @@ note "booting (timeout ${timeout_s}s), console log: $log"
 # A guest still running a minute before its timeout is stuck, possibly
 # with every CPU spinning, where nothing inside it can report: an NMI from
 # the QEMU monitor makes it panic and print what each CPU was doing.
-rm -f "$build/monitor.in" "$build/monitor.out"
+rm -f "$build/monitor.in" "$build/monitor.out" "$build/nmi-sent"
 mkfifo "$build/monitor.in" "$build/monitor.out"
 nmi_after=$((timeout_s > 120 ? timeout_s - 60 : timeout_s / 2))
 (
@@ -284,7 +284,8 @@ nmi_after=$((timeout_s > 120 ? timeout_s - 60 : timeout_s / 2))
 	nap=$!
 	wait $nap
 	# QEMU holds both FIFOs open; if it is gone, the open would block.
-	timeout 5 sh -c 'echo nmi >"$1"' sh "$build/monitor.in"
+	timeout 5 sh -c 'echo nmi >"$1"' sh "$build/monitor.in" &&
+		touch "$build/nmi-sent"
 ) </dev/null >/dev/null 2>&1 &
 nmi_watch=$!
 
@@ -305,6 +306,14 @@ set -e
 rm -f "$build/monitor.in" "$build/monitor.out"
 end=$(date +%s)
 note "guest ran $((end - start))s, qemu exit status $rc"
+if [ -e "$build/nmi-sent" ]; then
+	# No panic after the NMI means that QEMU itself, not the guest, hung.
+	if grep -q 'NMI received for unknown reason' "$log"; then
+		note "the guest was stuck after ${nmi_after}s: sent it an NMI, it panicked (backtraces below)"
+	else
+		note "the guest was stuck after ${nmi_after}s: sent it an NMI, it did not react (QEMU hung?)"
+	fi
+fi
 
 fail=0
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then

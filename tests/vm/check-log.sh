@@ -186,6 +186,7 @@ BEGIN { in_run = 0; in_hang = 0; in_dmesg = 0; in_leak = 0; in_demo = 0; done = 
 		next
 	}
 	if (m == "DEVKVM yes") { devkvm = 1; next }
+	if (m == "KVMHOLD no") { fail("kvm-hold could not create the VM it keeps on /dev/kvm"); next }
 	if (m == "DEVKVM no") { fail("/dev/kvm did not appear after loading in-tree KVM"); next }
 	if (m == "DEVMEMSLOT no") { fail("/dev/kvm-memslot did not appear after insmod kvm_memslot"); next }
 	if (m == "DEMO BEGIN") { in_demo = 1; next }

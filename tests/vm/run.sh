@@ -116,6 +116,9 @@ busybox=$(command -v busybox || true)
 case "$(ldd "$busybox" 2>&1 || true)" in *"not a dynamic"*) ;; *) false ;; esac ||
 	die "$busybox is not static (install busybox-static)"
 cp "$busybox" "$stage/bin/busybox"
+# Holds a VM on /dev/kvm for the whole run (see kvm-hold.c).
+gcc -O2 -Wall -static -o "$stage/bin/kvm-hold" "$here/kvm-hold.c" ||
+	die "cannot build tests/vm/kvm-hold.c"
 
 put_kmod() {	# put_kmod <file> <name in guest>
 	case "$1" in

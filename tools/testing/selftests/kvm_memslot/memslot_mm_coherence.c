@@ -89,9 +89,9 @@ static void test_munmap(void)
 	tap_result(coherent(0, 5) && coherent(8, NPAGES),
 		   "munmap: the pages around it still read right");
 	expect_audit("munmap");
-	if (mmap(mem + 5 * PAGE_SZ, 3 * PAGE_SZ, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-		tap_diag("mmap MAP_FIXED failed: %s", strerror(errno));
+	tap_require(mmap(mem + 5 * PAGE_SZ, 3 * PAGE_SZ, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
+		    "mmap MAP_FIXED");
 	memset(mem + 5 * PAGE_SZ, 0xab, 3 * PAGE_SZ);
 	tap_result(coherent(0, NPAGES),
 		   "munmap: new memory mapped at the same address is what the vCPU reads");
@@ -112,7 +112,8 @@ static void test_mprotect(void)
 		   acc_name(a));
 	tap_result(coherent(0, NPAGES), "mprotect RW->R: vCPU reads are still right");
 	expect_audit("mprotect RW->R");
-	mprotect(mem, 4 * PAGE_SZ, PROT_READ | PROT_WRITE);
+	tap_require(!mprotect(mem, 4 * PAGE_SZ, PROT_READ | PROT_WRITE),
+		    "mprotect R->RW");
 	a = acc_write(vcpufd, gpa_of(1), &v, 1);
 	tap_result(a == 0 && mem[PAGE_SZ] == v,
 		   "mprotect R->RW: vCPU write reaches the process again");
@@ -120,7 +121,8 @@ static void test_mprotect(void)
 	a = acc_read(vcpufd, gpa_of(2), page, 8);
 	tap_result(a == ACC_FAULT, "mprotect PROT_NONE: vCPU read exits (%s)",
 		   acc_name(a));
-	mprotect(mem + 2 * PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE);
+	tap_require(!mprotect(mem + 2 * PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE),
+		    "mprotect PROT_NONE->RW");
 	expect_audit("mprotect");
 }
 
@@ -150,16 +152,10 @@ static void test_fork(void)
 
 	refill(4);
 	tap_result(touch_all() && coherent(0, NPAGES), "fork: vCPU maps the slot writable");
-	if (pipe(to_child) || pipe(from_child)) {
-		tap_bail_rest("pipe failed");
-		return;
-	}
+	tap_require(!pipe(to_child) && !pipe(from_child), "pipe");
 	fflush(stdout);
 	pid = fork();
-	if (pid < 0) {
-		tap_bail_rest("fork failed");
-		return;
-	}
+	tap_require(pid >= 0, "fork");
 	if (pid == 0) {
 		/* Child: wait until the parent wrote, then report its copy. */
 		if (read(to_child[0], &v, 1) != 1)
@@ -215,6 +211,7 @@ static void test_mremap(void)
 		       MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	tap_result(moved != MAP_FAILED && moved[0] == acc_pattern(20, 0, 5),
 		   "mremap: the process moved 4 pages away");
+	tap_require(dst != MAP_FAILED && moved != MAP_FAILED, "mmap or mremap");
 	a = acc_read(vcpufd, gpa_of(21), page, 8);
 	tap_result(a == ACC_FAULT,
 		   "mremap: the vCPU no longer reaches the moved pages at the slot's address (%s)",
@@ -222,6 +219,7 @@ static void test_mremap(void)
 	/* Move them back: the slot's address maps the same data again. */
 	moved = mremap(moved, 4 * PAGE_SZ, 4 * PAGE_SZ,
 		       MREMAP_MAYMOVE | MREMAP_FIXED, mem + 20 * PAGE_SZ);
+	tap_require(moved != MAP_FAILED, "mremap back");
 	mem[21 * PAGE_SZ] ^= 0xff;
 	tap_result(moved == mem + 20 * PAGE_SZ && coherent(0, NPAGES),
 		   "mremap back: the vCPU reads the pages at the slot's address again");
@@ -250,9 +248,9 @@ static void test_thp_split(void)
 
 	/* Start over with huge pages: a fresh mapping, populated by writes. */
 	munmap(mem, NPAGES * PAGE_SZ);
-	if (mmap(mem, NPAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-		tap_diag("mmap MAP_FIXED failed: %s", strerror(errno));
+	tap_require(mmap(mem, NPAGES * PAGE_SZ, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
+		    "mmap MAP_FIXED");
 	madvise(mem, NPAGES * PAGE_SZ, MADV_HUGEPAGE);
 	refill(6);
 	tap_diag("anonymous huge pages: %d kB", thp_pages());
@@ -267,7 +265,8 @@ static void test_thp_split(void)
 	a = acc_write(vcpufd, gpa_of(4), &v, 1);
 	tap_result(a == 0 && mem[4 * PAGE_SZ] == v,
 		   "THP split by mprotect: its neighbour still is");
-	mprotect(mem + 3 * PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE);
+	tap_require(!mprotect(mem + 3 * PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE),
+		    "mprotect R->RW");
 	/* MADV_NOHUGEPAGE, then a partial munmap in the second frame. */
 	madvise(mem, NPAGES * PAGE_SZ, MADV_NOHUGEPAGE);
 	munmap(mem + (NPAGES / 2 + 7) * PAGE_SZ, PAGE_SZ);
@@ -281,8 +280,10 @@ static void test_thp_split(void)
 	tap_result(mem[9 * PAGE_SZ] == 0 && coherent(0, NPAGES / 2),
 		   "THP: MADV_DONTNEED of one 4 KiB page zeroes exactly that page");
 	expect_audit("THP split");
-	mmap(mem + (NPAGES / 2 + 7) * PAGE_SZ, PAGE_SZ, PROT_READ | PROT_WRITE,
-	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	tap_require(mmap(mem + (NPAGES / 2 + 7) * PAGE_SZ, PAGE_SZ,
+			 PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
+		    "mmap MAP_FIXED");
 }
 
 int main(int argc, char **argv)

@@ -118,11 +118,12 @@ static void *slot_thread(void *arg)
 	return NULL;
 }
 
+/* The checks read every page of the slots: a hole would kill the test. */
 static void remap(uint8_t *p, size_t len)
 {
-	if (mmap(p, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-		report_error("mmap", -errno);
+	tap_require(mmap(p, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED,
+		    "mmap MAP_FIXED");
 }
 
 static void *mm_thread(void *arg)
@@ -146,7 +147,8 @@ static void *mm_thread(void *arg)
 		case 1:
 			mprotect(p, 8 * PAGE_SZ, PROT_READ);
 			sched_yield();
-			mprotect(p, 8 * PAGE_SZ, PROT_READ | PROT_WRITE);
+			tap_require(!mprotect(p, 8 * PAGE_SZ, PROT_READ | PROT_WRITE),
+				    "mprotect R->RW");
 			break;
 		case 2:
 			madvise(p, 8 * PAGE_SZ, MADV_DONTNEED);
@@ -163,18 +165,21 @@ static void *mm_thread(void *arg)
 			if (mremap(p, 4 * PAGE_SZ, 4 * PAGE_SZ,
 				   MREMAP_MAYMOVE | MREMAP_FIXED, tmp) != MAP_FAILED) {
 				sched_yield();
-				mremap(tmp, 4 * PAGE_SZ, 4 * PAGE_SZ,
-				       MREMAP_MAYMOVE | MREMAP_FIXED, p);
-				tmp = mmap(tmp, 16 * PAGE_SZ, PROT_NONE,
-					   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-					   -1, 0);
+				tap_require(mremap(tmp, 4 * PAGE_SZ, 4 * PAGE_SZ,
+						   MREMAP_MAYMOVE | MREMAP_FIXED,
+						   p) != MAP_FAILED, "mremap back");
+				tap_require(mmap(tmp, 16 * PAGE_SZ, PROT_NONE,
+						 MAP_PRIVATE | MAP_ANONYMOUS |
+						 MAP_FIXED, -1, 0) != MAP_FAILED,
+					    "mmap MAP_FIXED");
 			}
 			break;
 		case 5:	/* huge pages back, then split one */
 			madvise(mem[slot], SLOT_PAGES * PAGE_SZ, MADV_HUGEPAGE);
 			memset(mem[slot] + (r >> 16) % SLOT_PAGES * PAGE_SZ, 1, 64);
 			mprotect(p, PAGE_SZ, PROT_READ);
-			mprotect(p, PAGE_SZ, PROT_READ | PROT_WRITE);
+			tap_require(!mprotect(p, PAGE_SZ, PROT_READ | PROT_WRITE),
+				    "mprotect R->RW");
 			break;
 		default:
 			memset(p, (int)r, 64);

@@ -133,6 +133,20 @@ static inline void tap_bail_rest(const char *why)
 		tap_result(0, "%s", why);
 }
 
+/*
+ * A host operation that the rest of the test depends on failed (memory
+ * refused under slab fault injection, say): end the test with a failure
+ * rather than go on and touch memory that is not mapped as it expects.
+ */
+static inline void tap_require(int ok, const char *what)
+{
+	if (ok)
+		return;
+	printf("Bail out! %s failed: %s\n", what, strerror(errno));
+	fflush(stdout);
+	exit(1);
+}
+
 static inline int tap_finish(void)
 {
 	if (tap_count != tap_planned)

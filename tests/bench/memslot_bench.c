@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Memslot benchmark (userspace harness): update latency (create, delete,
- * move, dirty logging on and off) and lookup latency (find_gfn random, find_gfn with a hint,
- * find_id, hva range walk) against the number of slots.  Prints ns/op and
- * the cost ratio between 32764 and 64 slots; never asserts on time.
+ * move, dirty logging on and off) and lookup latency (find_gfn random,
+ * find_gfn with a hint, find_id, hva range walk) against the number of
+ * slots.  Prints ns/op and the cost ratio between 32764 and 64 slots;
+ * never asserts on time.
  *
  *   memslot_bench [--short]
  *

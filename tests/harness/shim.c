@@ -309,7 +309,9 @@ void harness_workqueue_hold(bool hold)
 {
 	pthread_mutex_lock(&wq_lock);
 	wq_held = hold;
-	pthread_cond_broadcast(&wq_cond);
+	/* Only a release gives the worker something to do. */
+	if (!hold)
+		pthread_cond_broadcast(&wq_cond);
 	pthread_mutex_unlock(&wq_lock);
 }
 

@@ -98,16 +98,27 @@ static bool node_is_gfn_leaf(const struct kvm_memslot_node *node)
 	return node->kind == KVM_MEMSLOT_BY_GFN && !node->height;
 }
 
+/*
+ * The cache a node of @kind at @height comes from.  Every node type starts
+ * with its struct kvm_memslot_node, so the node and the object the cache
+ * hands out are the same pointer.
+ */
+static struct kmem_cache *node_cache(enum kvm_memslot_tree_kind kind,
+				     unsigned int height)
+{
+	BUILD_BUG_ON(offsetof(struct kvm_memslot_hva_node, node));
+	BUILD_BUG_ON(offsetof(struct kvm_memslot_gfn_leaf, node));
+
+	if (kind == KVM_MEMSLOT_BY_HVA)
+		return kvm_memslot_hva_node_cache;
+	if (kind == KVM_MEMSLOT_BY_GFN && !height)
+		return kvm_memslot_gfn_leaf_cache;
+	return kvm_memslot_node_cache;
+}
+
 static void node_free(struct kvm_memslot_node *node)
 {
-	if (node_is_hva(node))
-		kmem_cache_free(kvm_memslot_hva_node_cache,
-				kvm_memslot_hva_node(node));
-	else if (node_is_gfn_leaf(node))
-		kmem_cache_free(kvm_memslot_gfn_leaf_cache,
-				kvm_memslot_gfn_leaf(node));
-	else
-		kmem_cache_free(kvm_memslot_node_cache, node);
+	kmem_cache_free(node_cache(node->kind, node->height), node);
 }
 
 /**
@@ -339,20 +350,11 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 					   enum kvm_memslot_tree_kind kind,
 					   unsigned int height)
 {
-	struct kvm_memslot_gfn_leaf *leaf;
 	struct kvm_memslot_hva_node *hnode;
 	struct kvm_memslot_node *node;
 	unsigned int i;
 
-	if (kind == KVM_MEMSLOT_BY_HVA) {
-		hnode = kmem_cache_alloc(kvm_memslot_hva_node_cache, GFP_KERNEL);
-		node = hnode ? &hnode->node : NULL;
-	} else if (kind == KVM_MEMSLOT_BY_GFN && !height) {
-		leaf = kmem_cache_alloc(kvm_memslot_gfn_leaf_cache, GFP_KERNEL);
-		node = leaf ? &leaf->node : NULL;
-	} else {
-		node = kmem_cache_alloc(kvm_memslot_node_cache, GFP_KERNEL);
-	}
+	node = kmem_cache_alloc(node_cache(kind, height), GFP_KERNEL);
 	if (!node) {
 		txn->err = -ENOMEM;
 		return NULL;
@@ -777,7 +779,7 @@ struct kvm_memslot_node *kvm_memslot_tree_replace(struct kvm_memslot_txn *txn,
 
 /*
  * The leaf holding the entry with the largest key <= @key, which is stored
- * in *@idx; NULL if there is none.  @key must be below KVM_MEMSLOT_KEY_NONE.
+ * in *@idx; NULL if there is none.
  */
 static __always_inline const struct kvm_memslot_node *
 tree_floor_leaf(const struct kvm_memslot_node *node, u64 key, unsigned int *idx)
@@ -786,6 +788,8 @@ tree_floor_leaf(const struct kvm_memslot_node *node, u64 key, unsigned int *idx)
 
 	if (!node)
 		return NULL;
+	/* kvm_memslot_rank() needs a key below KVM_MEMSLOT_KEY_NONE. */
+	key = min_t(u64, key, KVM_MEMSLOT_KEY_NONE - 1);
 	for (height = node->height; ; height--) {
 		rank = kvm_memslot_rank(node->keys, key);
 		/* Only at the root: every child holds its own smallest key. */
@@ -799,13 +803,12 @@ tree_floor_leaf(const struct kvm_memslot_node *node, u64 key, unsigned int *idx)
 	return node;
 }
 
-/* The leaf entry with the largest key <= @key, or NULL; @key is clamped. */
+/* The leaf entry with the largest key <= @key (equal if @exact), or NULL. */
 static __always_inline struct kvm_memory_slot *
 tree_floor(const struct kvm_memslot_node *node, u64 key, bool exact)
 {
 	unsigned int i;
 
-	key = min_t(u64, key, KVM_MEMSLOT_KEY_NONE - 1);
 	node = tree_floor_leaf(node, key, &i);
 	if (!node || (exact && node->keys[i] != key))
 		return NULL;
@@ -842,7 +845,7 @@ struct kvm_memory_slot *kvm_memslot_tree_find_gfn(const struct kvm_memslot_node 
 	const struct kvm_memslot_node *leaf;
 	unsigned int i;
 
-	leaf = tree_floor_leaf(root, min_t(u64, gfn, KVM_MEMSLOT_KEY_NONE - 1), &i);
+	leaf = tree_floor_leaf(root, gfn, &i);
 	if (!leaf || gfn >= kvm_memslot_gfn_leaf(leaf)->ends[i])
 		return NULL;
 	return leaf->slots[i];

@@ -233,6 +233,27 @@ struct kvm_memslot_stats {
 	u64 reclaimed;
 };
 
+/*
+ * MMU-notifier invalidations a VM tracks one by one (more in flight at once
+ * are only counted); at most 32, the bits of kvm_memslot_vm.mn_used.
+ */
+#define KVM_MEMSLOT_MN_TRACKED		32
+
+/**
+ * struct kvm_memslot_mn_inval - an MMU-notifier invalidation in flight
+ * @key:   the struct mmu_notifier_range the mm passes to both its start
+ *         and its end, which identifies it
+ * @start: first host virtual address of its range
+ * @end:   one past the last
+ * @epoch: the VM's mn_epoch when it started
+ */
+struct kvm_memslot_mn_inval {
+	const void *key;
+	unsigned long start;
+	unsigned long end;
+	unsigned int epoch;
+};
+
 /**
  * struct kvm_memslot_vm - the memslot state of one VM
  * @ops:              the backend
@@ -244,11 +265,19 @@ struct kvm_memslot_stats {
  * @nr_memslot_pages: pages in all slots, for KVM's overflow check
  * @manual_dirty_log_protect: KVM_DIRTY_LOG_* flags enabled by ENABLE_CAP
  * @update_wq:        woken by every publish (faults waiting on a transition)
- * @mn_lock:          protects the invalidation counters below
- * @mn_active:        MMU-notifier invalidations started and not yet ended
- * @mn_update_waiting: an update waits for @mn_active to drain before it
- *                    publishes; blockable invalidations hold off meanwhile
- * @mn_wq:            woken when @mn_active drops to zero or the gate opens
+ * @mn_lock:          protects the mn_* fields below (not @mn_wq)
+ * @mn_epoch:         epoch (0 or 1) new invalidations are counted in; each
+ *                    publish flips it, then waits for the other to drain
+ * @mn_inflight:      invalidations started and not ended, per epoch
+ * @mn_overflow:      of those, the ones @mn_inval had no room for
+ * @mn_overflow_start: union of the host ranges of the overflow ones, valid
+ *                    while any is in flight
+ * @mn_overflow_end:  ditto, one past its end
+ * @mn_used:          bitmap of the entries of @mn_inval in use
+ * @mn_waiters:       tasks waiting for an invalidation to end
+ * @mn_end_seq:       bumped by every end; what those tasks wait on
+ * @mn_wq:            where they wait
+ * @mn_inval:         the invalidations in flight, one by one
  * @reclaim_list:     retired memory waiting for a grace period
  * @reclaim_work:     waits for a grace period, then frees @reclaim_list
  * @reclaim_pending:  retired batches not yet freed
@@ -272,11 +301,18 @@ struct kvm_memslot_vm {
 	unsigned long nr_memslot_pages;
 	u64 manual_dirty_log_protect;
 	wait_queue_head_t update_wq;
-	/* Protects mn_active and mn_update_waiting. */
+	/* Protects the invalidations in flight, mn_* below. */
 	spinlock_t mn_lock;
-	unsigned long mn_active;
-	bool mn_update_waiting;
+	unsigned int mn_epoch;
+	unsigned int mn_inflight[2];
+	unsigned int mn_overflow[2];
+	unsigned long mn_overflow_start;
+	unsigned long mn_overflow_end;
+	u32 mn_used;
+	unsigned int mn_waiters;
+	unsigned long mn_end_seq;
 	wait_queue_head_t mn_wq;
+	struct kvm_memslot_mn_inval mn_inval[KVM_MEMSLOT_MN_TRACKED];
 	struct llist_head reclaim_list;
 	struct work_struct reclaim_work;
 	atomic_t reclaim_pending;
@@ -349,8 +385,13 @@ struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 						 int *srcu_idx);
 
 /* virt/kvm/memslot_mmu_notifier.c: the core side of invalidations */
-void kvm_memslot_invalidate_begin(struct kvm_memslot_vm *vm, bool blockable);
-void kvm_memslot_invalidate_end(struct kvm_memslot_vm *vm);
+void kvm_memslot_invalidate_begin(struct kvm_memslot_vm *vm, const void *key,
+				  unsigned long start, unsigned long end);
+void kvm_memslot_invalidate_end(struct kvm_memslot_vm *vm, const void *key);
+bool kvm_memslot_invalidate_busy(struct kvm_memslot_vm *vm,
+				 unsigned long start, unsigned long end,
+				 unsigned long *seq);
+int kvm_memslot_invalidate_wait(struct kvm_memslot_vm *vm, unsigned long seq);
 
 /**
  * kvm_memslots_get() - the published set of an address space

@@ -140,8 +140,6 @@ void kvm_memslot_mmu_notifier_unregister(struct kvm_memslot_host_vm *vm);
 /* virt/kvm/memslot_gpc_fd.c */
 long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
 			       void __user *argp);
-void kvm_memslot_gpc_mn_invalidate(struct kvm_memslot_host_vm *vm,
-				   unsigned long start, unsigned long end);
 
 /* virt/kvm/memslot_vcpu.c */
 int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id);

@@ -59,15 +59,22 @@
  * @pfn:           host page frame of @gpa, while @valid; the cache holds a
  *                 reference on the page from the fill until it is cleared
  * @generation:    the VM generation the cache was filled under
+ * @refresh_hva:   host address of the page a refresh is resolving
+ * @refresh_ok:    set by a refresh before it resolves @refresh_hva, with no
+ *                 invalidation of that page in flight; cleared by any
+ *                 invalidation of the page that starts meanwhile, which
+ *                 makes the refresh resolve it again
  * @fills:         successful refreshes (the pfn generation)
  * @invalidations: MMU-notifier invalidations that cleared the cache
  * @retries:       refresh attempts thrown away because an invalidation
- *                 overlapped them or the slot layout changed
+ *                 of the page started meanwhile or the slot layout
+ *                 changed
  * @last_error:    0, or the negative errno of the last failed refresh
  *
  * @valid, @slot, @hva, @pfn and @generation change only with both
  * @lock (for writing) and the VM's mmu_lock held, so an invalidation may
- * read them under mmu_lock alone.
+ * read them under mmu_lock alone.  @refresh_hva and @refresh_ok are
+ * protected by the VM's mmu_lock.
  */
 struct kvm_memslot_gpc {
 	rwlock_t lock;			/* see above */
@@ -85,6 +92,8 @@ struct kvm_memslot_gpc {
 	unsigned long hva;
 	unsigned long pfn;
 	u64 generation;
+	unsigned long refresh_hva;
+	bool refresh_ok;
 	u64 fills;
 	u64 invalidations;
 	u64 retries;

@@ -9,6 +9,8 @@
 
 #include "harness.h"
 
+__thread int harness_fatal_signal;
+
 struct thread_start {
 	void *(*fn)(void *);
 	void *arg;

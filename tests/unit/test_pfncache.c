@@ -4,9 +4,10 @@
  *
  * The fake mm maps each host page of the test range to a fake pfn, maybe
  * read-only, maybe not at all, and counts the references the cache holds
- * on each pfn.  Invalidations are made the way the MMU notifier makes
- * them: the core's begin, then mmu_invalidate_in_progress and the cache
- * walk under mmu_lock; at the end the sequence, the count, the core's end.
+ * on each pfn.  Invalidations go through the VM's real MMU notifier
+ * (../virt/kvm/memslot_notifier_ops.c), registered on the harness's fake
+ * mm, which calls it as Linux 6.1's mm does: one struct
+ * mmu_notifier_range passed to start and then to end.
  *
  * Covered: activate/check/refresh/deactivate; the page-boundary refusal;
  * invalidation by any slot-set generation change (create, delete, move,
@@ -14,17 +15,22 @@
  * MMU-notifier invalidation by range, edges included; write caches on
  * read-only host pages; a refresh whose page resolution an invalidation
  * overlaps (in progress, or begun and ended), which must wait and retry;
- * a refresh during a slot update, which must wait for the final layout;
- * and threads using caches while the fake mm keeps replacing pages.
+ * a refresh while invalidations of other pages are in flight, which must
+ * neither wait nor fail; a host that keeps changing the page, which only
+ * a fatal signal ends; a refresh during a slot update, which must wait for
+ * the final layout; and threads using caches while the fake mm keeps
+ * replacing pages.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "host_vm.h"
 
 #include <linux/bitops.h>
 #include <linux/kernel.h>
 #include <linux/kvm_memslot_pfncache.h>
+#include <linux/sched.h>
 
 #define NR_HOST_PAGES	64
 #define PFN_BASE	0x10000UL
@@ -42,6 +48,8 @@ static struct fake_pte fake_mm[NR_HOST_PAGES];
 static int fake_refs[NR_PFNS];
 static unsigned long next_pfn;
 static unsigned long pins;
+/* Pins per host page. */
+static unsigned long page_pins[NR_HOST_PAGES];
 /* Called at the start of every pin, to change things under a refresh. */
 static void (*pin_hook)(unsigned long hva);
 
@@ -69,6 +77,7 @@ static void fake_mm_reset(void)
 	memset(fake_refs, 0, sizeof(fake_refs));
 	next_pfn = PFN_BASE;
 	pins = 0;
+	memset(page_pins, 0, sizeof(page_pins));
 	pin_hook = NULL;
 	for (i = 0; i < NR_HOST_PAGES; i++) {
 		fake_mm[i].pfn = fake_new_pfn();
@@ -103,9 +112,10 @@ int kvm_memslot_gpc_pin(struct kvm_memslot_vm *vm, unsigned long hva,
 	unsigned long p;
 
 	__atomic_add_fetch(&pins, 1, __ATOMIC_SEQ_CST);
+	pte = fake_pte(hva);
+	__atomic_add_fetch(&page_pins[pte - fake_mm], 1, __ATOMIC_SEQ_CST);
 	if (pin_hook)
 		pin_hook(hva);
-	pte = fake_pte(hva);
 	p = __atomic_load_n(&pte->pfn, __ATOMIC_SEQ_CST);
 	if (!p || (write && !__atomic_load_n(&pte->writable, __ATOMIC_SEQ_CST)))
 		return -EFAULT;
@@ -124,40 +134,35 @@ void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *vm, unsigned long pfn)
 		fail_msg("pfn %#lx released more often than taken", pfn);
 }
 
-/* ---- invalidations, as memslot_notifier_ops.c makes them ---- */
-
-static void inv_start(struct kvm_memslot_vm *vm, struct hlist_head *caches,
-		      unsigned long start, unsigned long end)
+/* Remote TLB flushes the notifier asks for: there are no vCPUs here. */
+void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 {
-	kvm_memslot_invalidate_begin(vm, true);
-	spin_lock(&vm->mmu_lock);
-	if (!vm->mmu_invalidate_in_progress++) {
-		vm->mmu_invalidate_start = start;
-		vm->mmu_invalidate_end = end;
-	} else {
-		vm->mmu_invalidate_start = min(vm->mmu_invalidate_start, start);
-		vm->mmu_invalidate_end = max(vm->mmu_invalidate_end, end);
-	}
-	kvm_memslot_gpc_invalidate(vm, caches, start, end);
-	spin_unlock(&vm->mmu_lock);
 }
 
-static void inv_end(struct kvm_memslot_vm *vm)
+/* ---- invalidations, through the VM's MMU notifier ---- */
+
+static struct mm_struct *test_mm;
+
+static void inv_start(struct mmu_notifier_range *range, unsigned long start,
+		      unsigned long end)
 {
-	spin_lock(&vm->mmu_lock);
-	vm->mmu_invalidate_seq++;
-	vm->mmu_invalidate_in_progress--;
-	spin_unlock(&vm->mmu_lock);
-	kvm_memslot_invalidate_end(vm);
+	assert_int_equal(harness_mm_invalidate_start(range, test_mm, start, end,
+						     true), 0);
+}
+
+static void inv_end(struct mmu_notifier_range *range)
+{
+	harness_mm_invalidate_end(range);
 }
 
 /* Replace the page at @hva, as munmap+mmap or a COW break would. */
-static void host_replace(struct kvm_memslot_vm *vm, struct hlist_head *caches,
-			 unsigned long hva)
+static void host_replace(unsigned long hva)
 {
-	inv_start(vm, caches, hva, hva + PAGE_SIZE);
+	struct mmu_notifier_range range;
+
+	inv_start(&range, hva, hva + PAGE_SIZE);
 	__atomic_store_n(&fake_pte(hva)->pfn, fake_new_pfn(), __ATOMIC_SEQ_CST);
-	inv_end(vm);
+	inv_end(&range);
 }
 
 /* ---- helpers ---- */
@@ -172,9 +177,46 @@ static bool check(struct kvm_memslot_gpc *gpc)
 	return hit;
 }
 
+/* A refresh in another thread, for refreshes that must wait. */
+struct bg_refresh {
+	struct kvm_memslot_gpc *gpc;
+	pthread_t thread;
+	int done;
+	int r;
+};
+
+static void *bg_refresh_fn(void *arg)
+{
+	struct bg_refresh *b = arg;
+
+	b->r = kvm_memslot_gpc_refresh(b->gpc);
+	__atomic_store_n(&b->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void bg_refresh_start(struct bg_refresh *b, struct kvm_memslot_gpc *gpc)
+{
+	memset(b, 0, sizeof(*b));
+	b->gpc = gpc;
+	assert_int_equal(harness_thread_start(&b->thread, bg_refresh_fn, b), 0);
+}
+
+static bool bg_refresh_done(struct bg_refresh *b)
+{
+	return __atomic_load_n(&b->done, __ATOMIC_SEQ_CST);
+}
+
+static int bg_refresh_join(struct bg_refresh *b)
+{
+	pthread_join(b->thread, NULL);
+	return b->r;
+}
+
 struct fixture {
+	struct kvm_memslot_host_vm *hvm;
 	struct kvm_memslot_vm *vm;
-	struct hlist_head caches;
+	/* The VM's list of active caches, which its notifier walks. */
+	struct hlist_head *caches;
 	struct kvm_memslot_gpc gpc;
 };
 
@@ -185,9 +227,12 @@ static struct fixture *fx_create(bool write)
 
 	assert_non_null(f);
 	fake_mm_reset();
-	f->vm = tvm_create(&test_ops_x86, NULL);
+	f->hvm = thvm_create(&test_ops_x86, NULL);
+	f->vm = &f->hvm->slots;
+	f->caches = &f->hvm->gpcs;
+	test_mm = thvm_mm(f->hvm);
 	assert_int_equal(tvm_set(f->vm, 0, 0, SLOT_GPA, 16 * PG, TEST_HVA(0)), 0);
-	kvm_memslot_gpc_init(&f->gpc, f->vm, &f->caches, 0, write);
+	kvm_memslot_gpc_init(&f->gpc, f->vm, f->caches, 0, write);
 	return f;
 }
 
@@ -195,11 +240,12 @@ static void fx_destroy(struct fixture *f)
 {
 	kvm_memslot_gpc_deactivate(&f->gpc);
 	mutex_destroy(&f->gpc.refresh_lock);
-	assert_true(hlist_empty(&f->caches));
+	assert_true(hlist_empty(f->caches));
 	/* Invariant 5: no page reference outlives the cache. */
 	assert_int_equal(fake_total_refs(), 0);
 	assert_int_equal(f->vm->mmu_invalidate_in_progress, 0);
-	tvm_destroy(f->vm);
+	assert_int_equal(f->vm->mn_inflight[0] + f->vm->mn_inflight[1], 0);
+	thvm_destroy(f->hvm);
 	free(f);
 }
 
@@ -213,7 +259,7 @@ static void test_lifecycle(void **state)
 
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA + 3 * PG + 0x10, 8), 0);
 	assert_true(gpc->active);
-	assert_false(hlist_empty(&f->caches));
+	assert_false(hlist_empty(f->caches));
 	/* Activation resolves nothing: the first check misses. */
 	assert_false(check(gpc));
 	assert_int_equal(pins, 0);
@@ -241,7 +287,7 @@ static void test_lifecycle(void **state)
 	kvm_memslot_gpc_deactivate(gpc);
 	assert_false(gpc->active);
 	assert_false(check(gpc));
-	assert_true(hlist_empty(&f->caches));
+	assert_true(hlist_empty(f->caches));
 	assert_int_equal(fake_total_refs(), 0);
 	/* Inactive: refresh refuses, deactivate again is harmless. */
 	assert_int_equal(kvm_memslot_gpc_refresh(gpc), -EINVAL);
@@ -260,7 +306,7 @@ static void test_page_boundary(void **state)
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA, 0), -EINVAL);
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, ~0ULL, 2), -EINVAL);
 	assert_false(gpc->active);
-	assert_true(hlist_empty(&f->caches));
+	assert_true(hlist_empty(f->caches));
 
 	/* Up to the last byte of a page is fine, and so is a whole page. */
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA + 0xff8, 8), 0);
@@ -332,7 +378,7 @@ static void test_generation(void **state)
 	{
 		struct kvm_memslot_gpc rd = {};
 
-		kvm_memslot_gpc_init(&rd, vm, &f->caches, 0, false);
+		kvm_memslot_gpc_init(&rd, vm, f->caches, 0, false);
 		assert_int_equal(kvm_memslot_gpc_activate(&rd, 0x200000 + 2 * PG, 64), 0);
 		assert_int_equal(kvm_memslot_gpc_refresh(&rd), 0);
 		assert_true(check(&rd));
@@ -345,7 +391,7 @@ static void test_generation(void **state)
 	{
 		struct kvm_memslot_gpc smm = {};
 
-		kvm_memslot_gpc_init(&smm, vm, &f->caches, 1, false);
+		kvm_memslot_gpc_init(&smm, vm, f->caches, 1, false);
 		assert_int_equal(kvm_memslot_gpc_activate(&smm, 0x200000, 8), 0);
 		assert_int_equal(kvm_memslot_gpc_refresh(&smm), -ENOENT);
 		assert_int_equal(tvm_set(vm, SLOT(1, 0), 0, 0x200000, PG,
@@ -364,40 +410,51 @@ static void test_mmu_invalidation(void **state)
 	struct kvm_memslot_gpc *gpc = &f->gpc;
 	struct kvm_memslot_vm *vm = f->vm;
 	unsigned long hva = TEST_HVA(4 * PG);
+	struct mmu_notifier_range r;
+	struct bg_refresh bg;
 	unsigned long old;
 
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA + 4 * PG + 8, 8), 0);
 	assert_int_equal(kvm_memslot_gpc_refresh(gpc), 0);
 
 	/* Ranges that end at the page or start after it leave it alone. */
-	inv_start(vm, &f->caches, TEST_HVA(0), hva);
-	inv_end(vm);
-	inv_start(vm, &f->caches, hva + PG, hva + 2 * PG);
-	inv_end(vm);
+	inv_start(&r, TEST_HVA(0), hva);
+	inv_end(&r);
+	inv_start(&r, hva + PG, hva + 2 * PG);
+	inv_end(&r);
 	assert_true(check(gpc));
 	assert_int_equal(gpc->invalidations, 0);
 
 	/* One byte of overlap is enough; the ref goes at once. */
 	old = gpc->pfn;
-	inv_start(vm, &f->caches, hva + PG - 1, hva + PG);
+	inv_start(&r, hva + PG - 1, hva + PG);
 	assert_false(check(gpc));
 	assert_int_equal(fake_ref(old), 0);
 	assert_int_equal(gpc->invalidations, 1);
-	/* Nothing is installed while the invalidation is in progress... */
-	assert_int_equal(kvm_memslot_gpc_refresh(gpc), -EAGAIN);
+	/*
+	 * Nothing is resolved, let alone installed, while the invalidation
+	 * is in flight: the refresh waits for it...
+	 */
+	page_pins[4] = 0;
+	bg_refresh_start(&bg, gpc);
+	harness_sleep_ms(50);
+	assert_false(bg_refresh_done(&bg));
+	assert_int_equal(__atomic_load_n(&page_pins[4], __ATOMIC_SEQ_CST), 0);
 	assert_false(check(gpc));
 	assert_int_equal(fake_total_refs(), 0);
 	__atomic_store_n(&fake_pte(hva)->pfn, fake_new_pfn(), __ATOMIC_SEQ_CST);
-	inv_end(vm);
-	/* ...and afterwards the refresh finds what the host maps now. */
-	assert_int_equal(kvm_memslot_gpc_refresh(gpc), 0);
+	inv_end(&r);
+	/* ...and then maps what the host maps now. */
+	assert_int_equal(bg_refresh_join(&bg), 0);
+	assert_true(check(gpc));
 	assert_int_equal(gpc->pfn, fake_pfn(hva));
 	assert_true(gpc->pfn != old);
+	assert_int_equal(page_pins[4], 1);
 
 	/* A protection downgrade: the write cache cannot come back... */
-	inv_start(vm, &f->caches, hva, hva + PG);
+	inv_start(&r, hva, hva + PG);
 	__atomic_store_n(&fake_pte(hva)->writable, false, __ATOMIC_SEQ_CST);
-	inv_end(vm);
+	inv_end(&r);
 	assert_false(check(gpc));
 	assert_int_equal(kvm_memslot_gpc_refresh(gpc), -EFAULT);
 	assert_false(check(gpc));
@@ -405,15 +462,15 @@ static void test_mmu_invalidation(void **state)
 	{
 		struct kvm_memslot_gpc rd = {};
 
-		kvm_memslot_gpc_init(&rd, vm, &f->caches, 0, false);
+		kvm_memslot_gpc_init(&rd, vm, f->caches, 0, false);
 		assert_int_equal(kvm_memslot_gpc_activate(&rd, SLOT_GPA + 4 * PG, 8), 0);
 		assert_int_equal(kvm_memslot_gpc_refresh(&rd), 0);
 		assert_true(check(&rd));
 		assert_int_equal(rd.pfn, fake_pfn(hva));
 		/* Unmapped: nothing to read either. */
-		inv_start(vm, &f->caches, hva, hva + PG);
+		inv_start(&r, hva, hva + PG);
 		__atomic_store_n(&fake_pte(hva)->pfn, 0, __ATOMIC_SEQ_CST);
-		inv_end(vm);
+		inv_end(&r);
 		assert_false(check(&rd));
 		assert_int_equal(kvm_memslot_gpc_refresh(&rd), -EFAULT);
 		kvm_memslot_gpc_deactivate(&rd);
@@ -429,10 +486,9 @@ static void test_mmu_invalidation(void **state)
  * the new one.
  */
 static struct {
-	struct kvm_memslot_vm *vm;
-	struct hlist_head *caches;
 	unsigned long hva;
 	int armed;
+	struct mmu_notifier_range range;
 	pthread_t thread;
 } overlap;
 
@@ -441,7 +497,7 @@ static void *overlap_end_fn(void *arg)
 	harness_sleep_ms(30);
 	__atomic_store_n(&fake_pte(overlap.hva)->pfn, fake_new_pfn(),
 			 __ATOMIC_SEQ_CST);
-	inv_end(overlap.vm);
+	inv_end(&overlap.range);
 	return NULL;
 }
 
@@ -449,7 +505,7 @@ static void overlap_in_progress_hook(unsigned long hva)
 {
 	if (!__atomic_exchange_n(&overlap.armed, 0, __ATOMIC_SEQ_CST))
 		return;
-	inv_start(overlap.vm, overlap.caches, hva, hva + PG);
+	inv_start(&overlap.range, hva, hva + PG);
 	assert_int_equal(harness_thread_start(&overlap.thread, overlap_end_fn,
 					      NULL), 0);
 }
@@ -459,7 +515,7 @@ static void overlap_ended_hook(unsigned long hva)
 {
 	if (!__atomic_exchange_n(&overlap.armed, 0, __ATOMIC_SEQ_CST))
 		return;
-	host_replace(overlap.vm, overlap.caches, hva);
+	host_replace(hva);
 }
 
 static void test_refresh_retry(void **state)
@@ -467,10 +523,9 @@ static void test_refresh_retry(void **state)
 	struct fixture *f = fx_create(true);
 	struct kvm_memslot_gpc *gpc = &f->gpc;
 	unsigned long hva = TEST_HVA(6 * PG);
+	struct mmu_notifier_range r;
 	unsigned long first;
 
-	overlap.vm = f->vm;
-	overlap.caches = &f->caches;
 	overlap.hva = hva;
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA + 6 * PG, 16), 0);
 
@@ -488,7 +543,7 @@ static void test_refresh_retry(void **state)
 	assert_int_equal(fake_total_refs(), 1);
 	assert_int_equal(fake_ref(first), 0);
 
-	/* Begun and ended while resolving: the sequence says retry. */
+	/* Begun and ended while resolving: resolved once more. */
 	gpc->retries = 0;
 	overlap.armed = 1;
 	pin_hook = overlap_ended_hook;
@@ -500,34 +555,122 @@ static void test_refresh_retry(void **state)
 
 	/* An unrelated invalidation in progress does not hold a refresh up. */
 	gpc->retries = 0;
-	inv_start(f->vm, &f->caches, TEST_HVA(20 * PG), TEST_HVA(21 * PG));
+	inv_start(&r, TEST_HVA(20 * PG), TEST_HVA(21 * PG));
 	assert_int_equal(kvm_memslot_gpc_refresh(gpc), 0);
 	assert_int_equal(gpc->retries, 0);
-	inv_end(f->vm);
+	inv_end(&r);
 
 	fx_destroy(f);
 }
 
-/* The page changes on every resolution: refresh must stop, with -EAGAIN. */
-static struct fixture *storm_fx;
+/*
+ * Invalidations of pages 0 and 12 are in flight together.  A refresh of
+ * page 4, which neither touches, maps it at once; a refresh of page 12
+ * waits for that invalidation alone, resolving nothing meanwhile, then
+ * maps the page the host maps after it.  (The union of the ranges in
+ * flight covers page 4, which made the refresh give up with -EAGAIN.)
+ */
+static void test_refresh_other_pages_in_flight(void **state)
+{
+	struct fixture *f = fx_create(true);
+	struct kvm_memslot_gpc *gpc = &f->gpc, g12 = {};
+	struct mmu_notifier_range r0, r12, r_late;
+	unsigned long old12 = fake_pfn(TEST_HVA(12 * PG));
+	struct bg_refresh bg;
+
+	kvm_memslot_gpc_init(&g12, f->vm, f->caches, 0, true);
+	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA + 4 * PG, 8), 0);
+	assert_int_equal(kvm_memslot_gpc_activate(&g12, SLOT_GPA + 12 * PG, 8), 0);
+
+	inv_start(&r0, TEST_HVA(0), TEST_HVA(PG));
+	inv_start(&r12, TEST_HVA(12 * PG), TEST_HVA(13 * PG));
+
+	assert_int_equal(kvm_memslot_gpc_refresh(gpc), 0);
+	assert_true(check(gpc));
+	assert_int_equal(gpc->pfn, fake_pfn(TEST_HVA(4 * PG)));
+	assert_int_equal(gpc->retries, 0);
+	assert_int_equal(page_pins[4], 1);
+
+	bg_refresh_start(&bg, &g12);
+	harness_sleep_ms(50);
+	/* Waiting, and not resolving the page being torn down. */
+	assert_false(bg_refresh_done(&bg));
+	assert_int_equal(__atomic_load_n(&page_pins[12], __ATOMIC_SEQ_CST), 0);
+	/* An invalidation of yet another page ending does not wake it up. */
+	inv_start(&r_late, TEST_HVA(8 * PG), TEST_HVA(9 * PG));
+	inv_end(&r_late);
+	harness_sleep_ms(20);
+	assert_false(bg_refresh_done(&bg));
+	assert_int_equal(__atomic_load_n(&page_pins[12], __ATOMIC_SEQ_CST), 0);
+
+	__atomic_store_n(&fake_pte(TEST_HVA(12 * PG))->pfn, fake_new_pfn(),
+			 __ATOMIC_SEQ_CST);
+	inv_end(&r12);
+	assert_int_equal(bg_refresh_join(&bg), 0);
+	assert_true(check(&g12));
+	assert_int_equal(g12.pfn, fake_pfn(TEST_HVA(12 * PG)));
+	assert_true(g12.pfn != old12);
+	assert_int_equal(g12.retries, 0);
+	assert_int_equal(page_pins[12], 1);
+	/* The cache of page 4 outlived all of this. */
+	assert_true(check(gpc));
+	inv_end(&r0);
+	assert_true(check(gpc));
+
+	kvm_memslot_gpc_deactivate(&g12);
+	mutex_destroy(&g12.refresh_lock);
+	fx_destroy(f);
+}
+
+/*
+ * The host replaces the page on each of the first STORM_PINS resolutions:
+ * the refresh resolves it again each time (there is no limit to give up
+ * at), and maps the page once the host settles.  A host that never
+ * settles keeps it going until a fatal signal, which it reports.
+ */
+#define STORM_PINS	20
+
+static unsigned long storm_left;
+static bool storm_kill;
 
 static void storm_hook(unsigned long hva)
 {
-	host_replace(storm_fx->vm, &storm_fx->caches, hva);
+	if (!storm_left)
+		return;
+	storm_left--;
+	/* Settled. */
+	if (!storm_left && !storm_kill)
+		return;
+	if (!storm_left)
+		harness_fatal_signal = 1;
+	host_replace(hva);
 }
 
-static void test_refresh_bounded(void **state)
+static void test_refresh_storm(void **state)
 {
 	struct fixture *f = fx_create(false);
 	struct kvm_memslot_gpc *gpc = &f->gpc;
 
-	storm_fx = f;
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA, 8), 0);
+	storm_left = STORM_PINS + 1;
+	storm_kill = false;
 	pin_hook = storm_hook;
-	assert_int_equal(kvm_memslot_gpc_refresh(gpc), -EAGAIN);
+	assert_int_equal(kvm_memslot_gpc_refresh(gpc), 0);
+	assert_int_equal(pins, STORM_PINS + 1);
+	assert_int_equal(gpc->retries, STORM_PINS);
+	assert_true(check(gpc));
+	assert_int_equal(gpc->pfn, fake_pfn(TEST_HVA(0)));
+	assert_int_equal(fake_total_refs(), 1);
+
+	/* Never settling: only the fatal signal ends it. */
+	pins = 0;
+	storm_left = 1000;
+	storm_kill = true;
+	assert_int_equal(kvm_memslot_gpc_refresh(gpc), -EINTR);
+	harness_fatal_signal = 0;
 	pin_hook = NULL;
-	assert_int_equal(gpc->last_error, -EAGAIN);
-	assert_true(pins >= 2 && pins <= 1000);
+	assert_int_equal(pins, 1000);
+	assert_int_equal(gpc->last_error, -EINTR);
 	assert_false(check(gpc));
 	assert_int_equal(fake_total_refs(), 0);
 	/* Once the host settles, it works. */
@@ -652,7 +795,8 @@ static void *stress_reader_fn(void *arg)
 		if (!hit) {
 			int err = kvm_memslot_gpc_refresh(gpc);
 
-			if (err && err != -EFAULT && err != -ENOENT && err != -EAGAIN)
+			/* No -EAGAIN: a refresh waits, it does not give up. */
+			if (err && err != -EFAULT && err != -ENOENT)
 				__atomic_add_fetch(&s->stale, 1000, __ATOMIC_SEQ_CST);
 			__atomic_add_fetch(&s->refreshes, 1, __ATOMIC_SEQ_CST);
 		}
@@ -665,6 +809,7 @@ static void test_stress(void **state)
 	struct fixture *f = fx_create(false);
 	struct stress_reader readers[STRESS_READERS];
 	struct stress *s = calloc(1, sizeof(*s));
+	struct mmu_notifier_range r;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	int i, step, steps = 3000;
 	const char *env = getenv("STRESS_STEPS");
@@ -674,7 +819,7 @@ static void test_stress(void **state)
 	assert_non_null(s);
 	s->f = f;
 	for (i = 0; i < STRESS_READERS; i++) {
-		kvm_memslot_gpc_init(&s->gpcs[i], f->vm, &f->caches, 0, i & 1);
+		kvm_memslot_gpc_init(&s->gpcs[i], f->vm, f->caches, 0, i & 1);
 		assert_int_equal(kvm_memslot_gpc_activate(&s->gpcs[i],
 							  SLOT_GPA + i * PG, 8), 0);
 		readers[i].s = s;
@@ -691,13 +836,13 @@ static void test_stress(void **state)
 
 		switch (rnd % 8) {
 		case 0: case 1: case 2:
-			host_replace(f->vm, &f->caches, hva);
+			host_replace(hva);
 			break;
 		case 3:
 			/* mprotect to read-only, then back. */
-			inv_start(f->vm, &f->caches, hva, hva + PG);
+			inv_start(&r, hva, hva + PG);
 			__atomic_store_n(&pte->writable, false, __ATOMIC_SEQ_CST);
-			inv_end(f->vm);
+			inv_end(&r);
 			break;
 		case 4:
 			/* Upgrades need no invalidation. */
@@ -711,8 +856,8 @@ static void test_stress(void **state)
 			break;
 		default:
 			/* A wide invalidation, like munmap of everything. */
-			inv_start(f->vm, &f->caches, TEST_HVA(0), TEST_HVA(NR_HOST_PAGES * PG));
-			inv_end(f->vm);
+			inv_start(&r, TEST_HVA(0), TEST_HVA(NR_HOST_PAGES * PG));
+			inv_end(&r);
 			break;
 		}
 	}
@@ -762,7 +907,8 @@ int main(void)
 		cmocka_unit_test(test_generation),
 		cmocka_unit_test(test_mmu_invalidation),
 		cmocka_unit_test(test_refresh_retry),
-		cmocka_unit_test(test_refresh_bounded),
+		cmocka_unit_test(test_refresh_other_pages_in_flight),
+		cmocka_unit_test(test_refresh_storm),
 		cmocka_unit_test(test_refresh_during_update),
 		cmocka_unit_test(test_stress),
 		cmocka_unit_test(test_bench),

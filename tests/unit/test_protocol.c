@@ -14,8 +14,8 @@
  * published set, so swapping prepare and flush_memslot, or publishing the
  * final set before the flush, fails these tests.  Also: failing prepares
  * change nothing, faults wait (never "no slot") for gfns in transition,
- * updates and MMU-notifier invalidations exclude each other, and replaced
- * memory outlives the readers that can see it.
+ * and replaced memory outlives the readers that can see it.  Updates
+ * against MMU-notifier invalidations: test_mmu_notifier.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -682,87 +682,6 @@ static void fault_on_untouched_slot_does_not_wait(void **state)
 	assert_int_equal(r.id, 2);
 }
 
-/* ---- MMU-notifier invalidations and publishes exclude each other ---- */
-
-struct writer {
-	struct kvm_memslot_vm *vm;
-	struct kvm_userspace_memory_region r;
-	pthread_t thread;
-	int done;
-	int ret;
-};
-
-static void *writer_fn(void *p)
-{
-	struct writer *w = p;
-
-	w->ret = kvm_memslot_set_user_region(w->vm, &w->r);
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static void update_waits_for_invalidation_in_flight(void **state)
-{
-	struct pfix *f = F(state);
-	struct writer w = { .vm = f->vm, .r = region(SLOT(0, 9), 0, GPA(0x1000), PG, HVA_D) };
-	u64 pub0 = f->vm->stats.publishes;
-
-	kvm_memslot_invalidate_begin(f->vm, true);
-	assert_int_equal(harness_thread_start(&w.thread, writer_fn, &w), 0);
-	harness_sleep_ms(50);
-	assert_false(__atomic_load_n(&w.done, __ATOMIC_SEQ_CST));
-	assert_int_equal(READ_ONCE(f->vm->stats.publishes), pub0);
-	/* a non-blockable invalidation still goes through while the update waits */
-	kvm_memslot_invalidate_begin(f->vm, false);
-	kvm_memslot_invalidate_end(f->vm);
-	assert_false(__atomic_load_n(&w.done, __ATOMIC_SEQ_CST));
-	kvm_memslot_invalidate_end(f->vm);
-	pthread_join(w.thread, NULL);
-	assert_int_equal(w.ret, 0);
-	assert_int_equal(f->vm->stats.publishes, pub0 + 1);
-	assert_int_equal(f->vm->mn_active, 0);
-}
-
-struct invalidator {
-	struct kvm_memslot_vm *vm;
-	pthread_t thread;
-	int begun;
-};
-
-static void *invalidator_fn(void *p)
-{
-	struct invalidator *iv = p;
-
-	kvm_memslot_invalidate_begin(iv->vm, true);
-	__atomic_store_n(&iv->begun, 1, __ATOMIC_SEQ_CST);
-	kvm_memslot_invalidate_end(iv->vm);
-	return NULL;
-}
-
-static void blockable_invalidation_waits_for_waiting_update(void **state)
-{
-	struct pfix *f = F(state);
-	struct writer w = { .vm = f->vm, .r = region(SLOT(0, 9), 0, GPA(0x1000), PG, HVA_D) };
-	struct invalidator iv = { .vm = f->vm };
-
-	kvm_memslot_invalidate_begin(f->vm, true);
-	assert_int_equal(harness_thread_start(&w.thread, writer_fn, &w), 0);
-	/* wait until the update is waiting at the gate */
-	while (!READ_ONCE(f->vm->mn_update_waiting))
-		harness_sleep_ms(1);
-	assert_int_equal(harness_thread_start(&iv.thread, invalidator_fn, &iv), 0);
-	harness_sleep_ms(50);
-	/* the gate is closed: the new invalidation must not start (no starvation) */
-	assert_false(__atomic_load_n(&iv.begun, __ATOMIC_SEQ_CST));
-	kvm_memslot_invalidate_end(f->vm);
-	pthread_join(w.thread, NULL);
-	pthread_join(iv.thread, NULL);
-	assert_int_equal(w.ret, 0);
-	assert_true(iv.begun);
-	assert_int_equal(f->vm->mn_active, 0);
-	assert_false(f->vm->mn_update_waiting);
-}
-
 /* ---- replaced memory outlives its readers ---- */
 
 struct holder {
@@ -858,8 +777,6 @@ int main(void)
 		T(fault_waits_during_move),
 		T(fault_waits_during_batch_create),
 		T(fault_on_untouched_slot_does_not_wait),
-		T(update_waits_for_invalidation_in_flight),
-		T(blockable_invalidation_waits_for_waiting_update),
 		T(old_slot_freed_only_after_readers_leave),
 		T(generation_is_even_and_grows),
 	};

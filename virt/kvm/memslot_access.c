@@ -413,6 +413,10 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 	slot = kvm_memslot_fault_lookup(slots, as_id, gfn, &vcpu->hint, &idx);
 	/* Tell sparse: the lookup returns with the SRCU read lock held. */
 	__acquire(&slots->srcu);
+	if (IS_ERR(slot)) {
+		srcu_read_unlock(&slots->srcu, idx);
+		return PTR_ERR(slot);
+	}
 	if (!slot) {
 		/*
 		 * Cache the miss, as x86 caches MMIO translations, unless the

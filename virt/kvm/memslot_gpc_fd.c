@@ -85,22 +85,6 @@ void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *slots, unsigned long pfn)
 	put_page(pfn_to_page(pfn));
 }
 
-/**
- * kvm_memslot_gpc_mn_invalidate() - clear the caches a host range backs
- * @vm:    the VM
- * @start: first host virtual address of an MMU-notifier invalidation
- * @end:   one past its last
- *
- * Called by invalidate_range_start with mmu_lock held, after counting the
- * invalidation as in progress (which keeps refreshes from installing a
- * page of the range until it ends).
- */
-void kvm_memslot_gpc_mn_invalidate(struct kvm_memslot_host_vm *vm,
-				   unsigned long start, unsigned long end)
-{
-	kvm_memslot_gpc_invalidate(&vm->slots, &vm->gpcs, start, end);
-}
-
 /* A cache as a file. */
 struct gpc_file {
 	struct kvm_memslot_host_vm *vm;

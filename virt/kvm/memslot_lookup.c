@@ -106,10 +106,12 @@ struct kvm_memory_slot *kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
  *
  * A gfn in transition is waited for with the SRCU read lock dropped (the
  * update's grace period would otherwise wait for this reader forever), then
- * looked up again in the set that ends the transition.
+ * looked up again in the set that ends the transition.  The wait is
+ * killable: the update may itself wait for MMU-notifier invalidations.
  *
- * Return: a valid (never INVALID) slot, or NULL if no slot backs @gfn.
- * Either way the SRCU read lock is held on return.
+ * Return: a valid (never INVALID) slot, NULL if no slot backs @gfn, or
+ * ERR_PTR(-EINTR) if a fatal signal interrupted the wait.  In every case
+ * the SRCU read lock is held on return.
  */
 struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 						 int as_id,
@@ -136,8 +138,11 @@ struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 		generation = slots->generation;
 		srcu_read_unlock(&vm->srcu, *srcu_idx);
 		atomic64_inc(&vm->transit_waits);
-		wait_event(vm->update_wq,
-			   READ_ONCE(vm->generation) != generation);
+		if (wait_event_killable(vm->update_wq,
+					READ_ONCE(vm->generation) != generation)) {
+			*srcu_idx = srcu_read_lock(&vm->srcu);
+			return ERR_PTR(-EINTR);
+		}
 	}
 }
 

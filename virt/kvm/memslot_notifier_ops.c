@@ -23,10 +23,14 @@
  * fault that resolved its pfn before the end retry (see memslot_access.c).
  *
  * The core's side (kvm_memslot_invalidate_begin/end, memslot_mmu_notifier.c)
- * keeps slot updates from publishing while an invalidation is in flight.
+ * records each invalidation in flight, keyed by its range: a slot update
+ * waits for those that began before it, and a gfn_to_pfn cache refresh
+ * for those that touch its page.  Neither the start nor the end ever
+ * waits for an update: the mm nests invalidations within one task.
  */
 #include <linux/kvm_memslot.h>
 #include <linux/kvm_memslot_host.h>
+#include <linux/kvm_memslot_pfncache.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -102,7 +106,8 @@ static int mn_invalidate_range_start(struct mmu_notifier *mn,
 	struct kvm_memslot_vm *slots = mn_to_slots(mn);
 	int idx;
 
-	kvm_memslot_invalidate_begin(slots, mmu_notifier_range_blockable(range));
+	/* Never waits: the caller may be inside another invalidation. */
+	kvm_memslot_invalidate_begin(slots, range, range->start, range->end);
 
 	idx = srcu_read_lock(&slots->srcu);
 	spin_lock(&slots->mmu_lock);
@@ -122,8 +127,8 @@ static int mn_invalidate_range_start(struct mmu_notifier *mn,
 	if (mn_handle_range(slots, range->start, range->end,
 			    slots->ops->unmap_gfn_range))
 		kvm_memslot_flush_remote_tlbs(slots);
-	kvm_memslot_gpc_mn_invalidate(kvm_memslot_host_vm(slots),
-				      range->start, range->end);
+	kvm_memslot_gpc_invalidate(slots, &kvm_memslot_host_vm(slots)->gpcs,
+				   range->start, range->end);
 	spin_unlock(&slots->mmu_lock);
 	srcu_read_unlock(&slots->srcu, idx);
 
@@ -146,7 +151,8 @@ static void mn_invalidate_range_end(struct mmu_notifier *mn,
 	WARN_ON_ONCE(slots->mmu_invalidate_in_progress < 0);
 	spin_unlock(&slots->mmu_lock);
 
-	kvm_memslot_invalidate_end(slots);
+	/* Only now: a refresh that finds it gone may resolve the range. */
+	kvm_memslot_invalidate_end(slots, range);
 }
 
 static bool mn_age(struct mmu_notifier *mn, unsigned long start,

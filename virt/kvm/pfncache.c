@@ -27,15 +27,22 @@
  *
  * A refresh resolves gpa -> slot -> hva -> page again, sleeping as it
  * needs to.  It must not install a page that an invalidation was taking
- * away meanwhile: it samples mmu_invalidate_seq before resolving the page
- * and installs it under mmu_lock only if no invalidation overlapping the
- * page is in progress and none ended since the sample (the same test a
- * fault makes, see memslot_access.c).  Otherwise it drops the page, waits
- * for the invalidations in progress to end, and starts over, a bounded
- * number of times.  Since invalidations clear caches under mmu_lock too,
- * either the install comes first and the invalidation clears it, or the
- * invalidation comes first and the install sees it.
- *
+ * away meanwhile, and it must not be held up by invalidations of other
+ * pages.  So, under mmu_lock, it first waits until no invalidation of its
+ * page is in flight (the core tracks each one with its range), then marks
+ * the cache as resolving that page (refresh_ok); an invalidation of the
+ * page that starts from then on clears the mark under mmu_lock, whether or
+ * not the cache is valid yet.  After resolving the page, the refresh
+ * installs it under mmu_lock if the mark survived and the slot layout did
+ * not change, and otherwise starts over.  Every invalidation of the page
+ * that could have changed it under the refresh either was in flight at
+ * the mark (none was) or started after it (the mark is gone); one that
+ * ended before the mark had changed the host page tables already.  So a
+ * refresh waits only for invalidations of its own page, never retries
+ * because an unrelated one ended, and the only thing that makes it try
+ * again and again is a host that keeps changing that very page, which a
+ * fatal signal interrupts.
+
  * A cache is never filled from a set published in the middle of an update
  * (odd generation): the final publish would replace it at once, and its
  * slot may be INVALID.  The refresh waits for the update to finish.
@@ -50,27 +57,13 @@
  * invalidation a stale read rather than a use-after-free.
  */
 #include <linux/bitops.h>
-#include <linux/jiffies.h>
 #include <linux/kvm_memslot.h>
 #include <linux/kvm_memslot_pfncache.h>
 #include <linux/lockdep.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/srcu.h>
 #include <linux/wait.h>
-
-/*
- * Attempts of a refresh before it gives up with -EAGAIN.  Each failed
- * attempt met an invalidation or a slot update, and waited for it to end,
- * so only a host that keeps changing the very page starves a refresh.
- */
-#define GPC_MAX_TRIES		100
-
-/*
- * Longest wait for in-progress invalidations before trying again anyway:
- * invalidations overlapping each other can keep the notifier's count from
- * reaching zero, which is what wakes the waiters.
- */
-#define GPC_INVALIDATE_WAIT_MS	10
 
 /**
  * kvm_memslot_gpc_init() - prepare a cache for use
@@ -210,24 +203,6 @@ void kvm_memslot_gpc_mark_dirty(struct kvm_memslot_gpc *gpc)
 }
 
 /*
- * Whether a page resolved after sampling @mmu_seq may be stale: an
- * invalidation of its host page is in progress, or one (of any range)
- * ended since the sample, or the slot layout changed since @generation.
- */
-static bool gpc_must_retry(struct kvm_memslot_vm *vm, unsigned long mmu_seq,
-			   unsigned long hva, u64 generation)
-{
-	lockdep_assert_held(&vm->mmu_lock);
-
-	if (vm->mmu_invalidate_in_progress &&
-	    hva < vm->mmu_invalidate_end &&
-	    hva + PAGE_SIZE > vm->mmu_invalidate_start)
-		return true;
-	return vm->mmu_invalidate_seq != mmu_seq ||
-	       READ_ONCE(vm->generation) != generation;
-}
-
-/*
  * One attempt to fill @gpc, which is clear.
  *
  * Return: 0, -EAGAIN to try again (something changed under the attempt,
@@ -238,9 +213,9 @@ static int gpc_fill(struct kvm_memslot_gpc *gpc)
 	struct kvm_memslot_vm *vm = gpc->vm;
 	kvm_memslot_gfn_t gfn = gpc->gpa >> PAGE_SHIFT;
 	const struct kvm_memory_slot *slot;
-	unsigned long hva = 0, pfn, mmu_seq;
+	unsigned long hva = 0, pfn, seq;
 	struct kvm_memslots *slots;
-	bool in_update, wait;
+	bool in_update, ok;
 	u64 generation;
 	int idx, r = 0;
 
@@ -278,32 +253,32 @@ static int gpc_fill(struct kvm_memslot_gpc *gpc)
 	if (r)
 		return r;
 
-	mmu_seq = READ_ONCE(vm->mmu_invalidate_seq);
 	/*
-	 * The sequence is sampled before the page is resolved: an
-	 * invalidation that ends after this point makes the install below
-	 * fail.
+	 * Resolve the page only while no invalidation of it is in flight:
+	 * one that started earlier may still be changing the host page
+	 * tables, and would not clear the mark set below.
 	 */
-	smp_rmb();
+	spin_lock(&vm->mmu_lock);
+	if (kvm_memslot_invalidate_busy(vm, hva, hva + PAGE_SIZE, &seq)) {
+		spin_unlock(&vm->mmu_lock);
+		/* The layout may change while waiting: look it up again. */
+		return kvm_memslot_invalidate_wait(vm, seq) ?: -EAGAIN;
+	}
+	gpc->refresh_hva = hva;
+	gpc->refresh_ok = true;
+	spin_unlock(&vm->mmu_lock);
 
 	r = kvm_memslot_gpc_pin(vm, hva, gpc->write, &pfn);
 	if (r)
 		return r;
 
 	spin_lock(&vm->mmu_lock);
-	if (gpc_must_retry(vm, mmu_seq, hva, generation)) {
-		wait = vm->mmu_invalidate_in_progress;
+	ok = gpc->refresh_ok && READ_ONCE(vm->generation) == generation;
+	gpc->refresh_ok = false;
+	if (!ok) {
 		spin_unlock(&vm->mmu_lock);
 		kvm_memslot_gpc_unpin(vm, pfn);
 		gpc->retries++;
-		/*
-		 * Trying again while the invalidation runs would only find
-		 * the same page on its way out, or fail for the same reason.
-		 */
-		if (wait)
-			wait_event_timeout(vm->mn_wq,
-					   !READ_ONCE(vm->mmu_invalidate_in_progress),
-					   msecs_to_jiffies(GPC_INVALIDATE_WAIT_MS));
 		return -EAGAIN;
 	}
 	write_lock(&gpc->lock);
@@ -324,20 +299,21 @@ static int gpc_fill(struct kvm_memslot_gpc *gpc)
  *
  * Drops whatever the cache mapped, then looks the gpa up in the current
  * slot layout and the page up in the host mm (faulting it in, and for a
- * write cache breaking copy-on-write), and maps it unless an invalidation
- * or slot update overlapped the attempt; then it waits for that to end and
- * tries again.  Sleeps; must run in a task of the VM's mm.
+ * write cache breaking copy-on-write), and maps it.  It first waits for
+ * invalidations of that page in flight (only those), and resolves the page
+ * again if one started meanwhile or the slot layout changed.  Sleeps; must
+ * run in a task of the VM's mm.
  *
  * Return: 0 with the cache filled, or a negative errno with the cache
  * empty: -EINVAL if the cache is not active, -ENOENT if no slot backs the
  * gpa, -EROFS for a write cache on a read-only slot, -EFAULT if the host
  * maps no page there allowing the access (nothing, or read-only for a
- * write cache), -EAGAIN if the page kept changing, -EINTR if a fatal
- * signal interrupted a wait.
+ * write cache), -EINTR if a fatal signal interrupted a wait or a host that
+ * kept changing the page.
  */
 int kvm_memslot_gpc_refresh(struct kvm_memslot_gpc *gpc)
 {
-	int tries = 0, r;
+	int r;
 
 	might_sleep();
 	mutex_lock(&gpc->refresh_lock);
@@ -346,12 +322,17 @@ int kvm_memslot_gpc_refresh(struct kvm_memslot_gpc *gpc)
 		goto out;
 	}
 	gpc_clear_locked(gpc);
-	do {
+	for (;;) {
 		r = gpc_fill(gpc);
 		if (r != -EAGAIN)
 			break;
+		/* Only the host changing this very page gets here repeatedly. */
+		if (fatal_signal_pending(current)) {
+			r = -EINTR;
+			break;
+		}
 		cond_resched();
-	} while (++tries < GPC_MAX_TRIES);
+	}
 	gpc->last_error = r;
 out:
 	mutex_unlock(&gpc->refresh_lock);
@@ -384,16 +365,17 @@ void kvm_memslot_gpc_deactivate(struct kvm_memslot_gpc *gpc)
 
 /**
  * kvm_memslot_gpc_invalidate() - clear the caches of a host range
- * @vm:     the VM; the caller holds its mmu_lock and has counted the
- *          invalidation in mmu_invalidate_in_progress
+ * @vm:     the VM; the caller holds its mmu_lock and has recorded the
+ *          invalidation with kvm_memslot_invalidate_begin()
  * @caches: the VM's list of active caches
  * @start:  first host virtual address of the range
  * @end:    one past its last
  *
  * Called from invalidate_range_start, for every event: after an unmap, a
  * migration or a protection downgrade the page a cache holds may no longer
- * be the one the host maps, or no longer writable.  Does not sleep; a
- * cache whose user is in the middle of an access is waited for.
+ * be the one the host maps, or no longer writable.  A refresh resolving a
+ * page of the range is told to resolve it again.  Does not sleep; a cache
+ * whose user is in the middle of an access is waited for.
  */
 void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
 				struct hlist_head *caches,
@@ -405,6 +387,9 @@ void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
 
 	/* valid and hva only change under mmu_lock, so peeking is exact. */
 	hlist_for_each_entry(gpc, caches, node) {
+		if (gpc->refresh_ok && gpc->refresh_hva < end &&
+		    gpc->refresh_hva + PAGE_SIZE > start)
+			gpc->refresh_ok = false;
 		if (!gpc->valid || gpc->hva >= end ||
 		    gpc->hva + PAGE_SIZE <= start)
 			continue;

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* VMs with a registered MMU notifier, for the unit tests (see host_vm.h). */
+#include <stdlib.h>
+
+#include "host_vm.h"
+
+struct test_host_vm {
+	struct kvm_memslot_host_vm host;
+	struct mm_struct mm;
+	long alloc_base;		/* harness_alloc_live before init */
+	unsigned long warn_base;
+};
+
+static struct test_host_vm *to_thvm(struct kvm_memslot_host_vm *vm)
+{
+	return container_of(vm, struct test_host_vm, host);
+}
+
+struct kvm_memslot_host_vm *thvm_create(const struct kvm_memslot_ops *ops,
+					void *arch)
+{
+	struct test_host_vm *t;
+
+	harness_rcu_register_thread();
+	harness_rcu_reset_reader();
+	harness_quiesce();
+	t = calloc(1, sizeof(*t));
+	assert_non_null(t);
+	t->alloc_base = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
+	t->warn_base = __atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST);
+	assert_int_equal(kvm_memslot_vm_init(&t->host.slots, ops, arch), 0);
+	harness_mm_init(&t->mm);
+	t->host.mm = &t->mm;
+	INIT_HLIST_HEAD(&t->host.gpcs);
+	assert_int_equal(kvm_memslot_mmu_notifier_register(&t->host), 0);
+	return &t->host;
+}
+
+struct mm_struct *thvm_mm(struct kvm_memslot_host_vm *vm)
+{
+	return &to_thvm(vm)->mm;
+}
+
+void thvm_destroy(struct kvm_memslot_host_vm *vm)
+{
+	struct test_host_vm *t = to_thvm(vm);
+	long live;
+
+	harness_rcu_reset_reader();
+	kvm_memslot_mmu_notifier_unregister(vm);
+	kvm_memslot_vm_destroy(&vm->slots);
+	live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
+	if (live != t->alloc_base)
+		fail_msg("leak: %ld allocation(s) still live after kvm_memslot_vm_destroy",
+			 live - t->alloc_base);
+	assert_int_equal(__atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST),
+			 t->warn_base);
+	harness_quiesce();
+	free(t);
+}

@@ -814,6 +814,32 @@ static bool mn_age(unsigned long start, unsigned long end, mn_hook_t hook,
 	return young;
 }
 
+/*
+ * mprotect(PROT_READ | PROT_WRITE): an upgrade notifies nobody, but a
+ * THP only partly covered is split first, and the split notifies.
+ */
+static void host_mprotect_rw(unsigned long start, unsigned long end)
+{
+	unsigned long f, hva;
+
+	for (f = 0; f < NR_FRAMES; f++) {
+		unsigned long fs = HVA_BASE + f * FRAME_PAGES * PAGE_SIZE;
+		unsigned long fe = fs + FRAME_PAGES * PAGE_SIZE;
+
+		if (!frame_huge[f] || fe <= start || fs >= end ||
+		    (start <= fs && end >= fe))
+			continue;
+		if (nr_open_inv == MAX_OPEN_INV)
+			return;
+		inv_start(fs, fe, INV_NONE);
+		frame_huge[f] = false;
+		inv_end(nr_open_inv - 1);
+	}
+	for (hva = start; hva < end; hva += PAGE_SIZE)
+		if (host_page(hva))
+			host_page(hva)->writable = true;
+}
+
 /* ---- argument choices ---- */
 
 static u16 pick_id(struct input *in)
@@ -1595,11 +1621,8 @@ static void run_op(struct input *in, enum op op)
 			mn_age(start, start + 1, vm.ops->test_age_gfn_range, false);
 		break;
 	case OP_HOST_MPROTECT_RW:
-		/* An upgrade: the mm notifies nobody. */
 		pick_hva_range(in, &start, &end);
-		for (; start < end; start += PAGE_SIZE)
-			if (host_page(start))
-				host_page(start)->writable = true;
+		host_mprotect_rw(start, end);
 		break;
 	default:
 		break;

@@ -130,6 +130,15 @@ SEEDS = {
         inv_end(), gpc_refresh(1), gpc_use(1),
         op(SET_REGION, *region_at(0, 2, *gpa_pages(128))), gpc_use(1),
         gpc_refresh(1), gpc_deactivate(1), gpc_deactivate(0)),
+    # A refresh while invalidations of other pages are in flight (their
+    # union covers the cache's page): it must neither wait nor fail.
+    "gpc-nonoverlap": seq(0,
+        op(SET_REGION, *region_new(0, 0, 0, gpa_pages(16), size_pages(16), hva_16p(1))),
+        gpc_activate(1, 0, 4), gpc_refresh(1),
+        inv_start(INV_REPLACE, hva_range_pages(16, 1)),
+        inv_start(INV_REPLACE, hva_range_pages(16 + 12, 1)),
+        gpc_refresh(1), gpc_use(1), access(True, 0, 4), inv_end(1),
+        gpc_refresh(1), inv_end(0), gpc_use(1)),
     # Batches: a move, a delete and a create with the same id, a failure.
     "batch": seq(1,
         op(SET_REGION, *region_new(0, 0, 0, gpa_pages(0), size_pages(8), hva_16p(0))),

@@ -82,8 +82,7 @@
 static unsigned int op_index;
 static const char *op_name = "setup";
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-violation(const char *fmt, ...)
+static void __noreturn __printf(1, 2) violation(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -105,11 +104,11 @@ static bool trace;
 /* ---- input decoding ---- */
 
 struct input {
-	const uint8_t *p;
+	const u8 *p;
 	size_t left;
 };
 
-static uint8_t in8(struct input *in)
+static u8 in8(struct input *in)
 {
 	if (!in->left)
 		return 0;
@@ -117,9 +116,9 @@ static uint8_t in8(struct input *in)
 	return *in->p++;
 }
 
-static uint16_t in16(struct input *in)
+static u16 in16(struct input *in)
 {
-	return in8(in) | (uint16_t)in8(in) << 8;
+	return in8(in) | (u16)in8(in) << 8;
 }
 
 /* ---- the fake host mm ---- */
@@ -855,7 +854,7 @@ static void host_mprotect_rw(unsigned long start, unsigned long end)
 static u16 pick_id(struct input *in)
 {
 	static const u16 odd[] = { 32763, 32764, 32766, 32767, 0xffff };
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 
 	if ((b & 0xf0) == 0xf0)
 		return odd[b % ARRAY_SIZE(odd)];
@@ -864,7 +863,7 @@ static u16 pick_id(struct input *in)
 
 static u16 pick_as(struct input *in)
 {
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 
 	if (b >= 0xf8)
 		return b == 0xff ? 0xffff : 2;
@@ -873,7 +872,7 @@ static u16 pick_as(struct input *in)
 
 static u32 pick_flags(struct input *in)
 {
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 
 	switch (b >> 5) {
 	case 6:
@@ -887,7 +886,7 @@ static u32 pick_flags(struct input *in)
 
 static u64 pick_gpa(struct input *in)
 {
-	uint8_t m = in8(in), b = in8(in);
+	u8 m = in8(in), b = in8(in);
 
 	switch (m & 7) {
 	case 0: case 1: case 2:
@@ -905,7 +904,7 @@ static u64 pick_gpa(struct input *in)
 
 static u64 pick_size(struct input *in)
 {
-	uint8_t m = in8(in), b = in8(in);
+	u8 m = in8(in), b = in8(in);
 
 	switch (m & 7) {
 	case 0: case 1: case 2:
@@ -925,7 +924,7 @@ static u64 pick_size(struct input *in)
 
 static u64 pick_hva(struct input *in)
 {
-	uint8_t m = in8(in), b = in8(in);
+	u8 m = in8(in), b = in8(in);
 
 	switch (m & 7) {
 	case 0: case 1: case 2:
@@ -946,7 +945,7 @@ static u64 pick_hva(struct input *in)
 /* A model slot to aim at, or NULL. */
 static struct mslot *pick_model_slot(struct input *in)
 {
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 	int i, n = 0;
 
 	for (i = 0; i < MAX_SLOTS; i++)
@@ -964,7 +963,7 @@ static struct mslot *pick_model_slot(struct input *in)
 /* A guest address in some slot most of the time, anywhere otherwise. */
 static void pick_gfn(struct input *in, int *as_id, u64 *gfn)
 {
-	uint8_t m = in8(in);
+	u8 m = in8(in);
 	u16 off = in16(in);
 	struct mslot *s = (m & 3) ? pick_model_slot(in) : NULL;
 
@@ -983,7 +982,7 @@ static void pick_gfn(struct input *in, int *as_id, u64 *gfn)
 static void pick_hva_range(struct input *in, unsigned long *start,
 			   unsigned long *end)
 {
-	uint8_t m = in8(in);
+	u8 m = in8(in);
 	u16 first = in16(in) % HOST_PAGES;
 	unsigned long n;
 
@@ -1013,7 +1012,7 @@ static void pick_hva_range(struct input *in, unsigned long *start,
 static void region_decode(struct input *in, struct kvm_userspace_memory_region *r)
 {
 	struct mslot *s;
-	uint8_t how = in8(in);
+	u8 how = in8(in);
 	u16 as_id, id;
 
 	memset(r, 0, sizeof(*r));
@@ -1102,7 +1101,7 @@ static void op_regions(const struct kvm_userspace_memory_region *r,
 	else
 		ret = kvm_memslot_set_regions(&vm, r, nr, &failed);
 	harness_alloc_fail_nth = 0;
-	TRACE("  %u region(s), first slot %#x flags %#x gpa %#llx size %#llx hva %#llx: %d (model %d)\n",
+	TRACE("  %u region(s), slot %#x flags %#x gpa %#llx size %#llx hva %#llx: %d (6.1: %d)\n",
 	      nr, r[0].slot, r[0].flags, (unsigned long long)r[0].guest_phys_addr,
 	      (unsigned long long)r[0].memory_size,
 	      (unsigned long long)r[0].userspace_addr, ret, expect);
@@ -1141,7 +1140,7 @@ static void op_regions(const struct kvm_userspace_memory_region *r,
 static void op_get_dirty_log(struct input *in)
 {
 	struct mslot *s = pick_model_slot(in);
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 	u32 slot = s ? (u32)s->as_id << 16 | s->id : 0;
 	unsigned long *buf;
 	struct kvm_dirty_log log = { 0 };
@@ -1183,7 +1182,7 @@ static void op_get_dirty_log(struct input *in)
 static void op_clear_dirty_log(struct input *in)
 {
 	struct mslot *s = pick_model_slot(in);
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 	u32 slot = s ? (u32)s->as_id << 16 | s->id : 0;
 	struct kvm_clear_dirty_log log = { 0 };
 	unsigned long mask[8];
@@ -1354,7 +1353,7 @@ out:
 
 static void op_vcpu_access(struct input *in)
 {
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 	bool write = b & 1;
 	struct tlb_entry *e;
 	struct mslot *s;
@@ -1472,7 +1471,7 @@ static void check_gpcs(void)
 
 static void op_gpc(struct input *in)
 {
-	uint8_t b = in8(in);
+	u8 b = in8(in);
 	struct kvm_memslot_gpc *gpc = &gpcs[b & 3];
 	int ret, expect;
 
@@ -1481,7 +1480,7 @@ static void op_gpc(struct input *in)
 		int as_id;
 		u64 gfn, gpa;
 		unsigned int len;
-		uint8_t l = in8(in);
+		u8 l = in8(in);
 
 		pick_gfn(in, &as_id, &gfn);
 		gpa = (gfn << PAGE_SHIFT) + (u64)in8(in) * 16;
@@ -1493,12 +1492,13 @@ static void op_gpc(struct input *in)
 		break;
 	}
 	case 1: {	/* refresh */
-		struct mslot *s;
+		u64 gfn = gpc->gpa >> PAGE_SHIFT;
 		struct host_page *hp = NULL;
+		struct mslot *s;
 
-		s = model_find_gfn(&model, gpc->as_id, gpc->gpa >> PAGE_SHIFT);
+		s = model_find_gfn(&model, gpc->as_id, gfn);
 		if (s)
-			hp = host_page(s->hva + (((gpc->gpa >> PAGE_SHIFT) - s->gfn) << PAGE_SHIFT));
+			hp = host_page(s->hva + ((gfn - s->gfn) << PAGE_SHIFT));
 		/*
 		 * A refresh waits for the invalidations in flight that
 		 * overlap its page: let them end, as their tasks would.
@@ -1576,7 +1576,7 @@ static void run_op(struct input *in, enum op op)
 	struct kvm_userspace_memory_region r[MAX_BATCH];
 	unsigned long start, end;
 	unsigned int nr, i;
-	uint8_t b;
+	u8 b;
 
 	switch (op) {
 	case OP_SET_REGION:
@@ -1655,7 +1655,7 @@ static void check_all(void)
 	check_gpcs();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	static bool registered;
 	struct input in = { .p = data, .left = size };

@@ -29,6 +29,7 @@ static inline V pfx##_dec_return(T *v) { return pfx##_sub_return(1, v); } \
 static inline bool pfx##_dec_and_test(T *v) { return pfx##_sub_return(1, v) == 0; } \
 static inline bool pfx##_inc_and_test(T *v) { return pfx##_add_return(1, v) == 0; } \
 static inline bool pfx##_sub_and_test(V i, T *v) { return pfx##_sub_return(i, v) == 0; } \
+static inline V pfx##_fetch_andnot(V i, T *v) { return __atomic_fetch_and(&v->counter, ~i, __ATOMIC_SEQ_CST); } \
 static inline V pfx##_xchg(T *v, V i) { return __atomic_exchange_n(&v->counter, i, __ATOMIC_SEQ_CST); } \
 static inline V pfx##_cmpxchg(T *v, V o, V n)				\
 {									\

@@ -31,6 +31,7 @@
 #define __packed		__attribute__((__packed__))
 #define __aligned(x)		__attribute__((__aligned__(x)))
 #define __printf(a, b)		__attribute__((__format__(printf, a, b)))
+#define __noreturn		__attribute__((__noreturn__))
 #define __cold			__attribute__((__cold__))
 #define fallthrough		__attribute__((__fallthrough__))
 

@@ -77,12 +77,10 @@ static int x86_prepare_memory_region(struct kvm_memslot_vm *vm,
 static void x86_flush_memslot(struct kvm_memslot_vm *vm,
 			      const struct kvm_memory_slot *old)
 {
-	struct x86_mmu *mmu;
 	bool flush;
 
 	spin_lock(&vm->mmu_lock);
-	mmu = vm->arch;
-	flush = x86_rmap_zap_slot(old) || (mmu && mmu->nr_zapped);
+	flush = x86_rmap_zap_slot(old);
 	spin_unlock(&vm->mmu_lock);
 
 	if (flush)

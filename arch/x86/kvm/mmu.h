@@ -48,13 +48,6 @@
 #define X86_MMIO_GEN_MASK	GENMASK_ULL(X86_MMIO_GEN_SHIFT + X86_MMIO_GEN_BITS - 1, \
 					    X86_MMIO_GEN_SHIFT)
 
-/*
- * Tables detached by map() (a 2 MiB mapping replacing a table of 4 KiB
- * ones) wait for the next remote TLB flush before they are freed.  Beyond
- * this many, map() keeps 4 KiB mappings rather than detach more.
- */
-#define X86_MMU_MAX_ZAPPED	64
-
 /**
  * struct x86_mmu_fmt - an entry format, as bit masks
  * @name:       "ept" or "npt"
@@ -87,9 +80,6 @@ extern const struct x86_mmu_fmt x86_npt_fmt;
  * @root:       top-level table of each address space
  * @mmio_epoch: generation bits above the MMIO field, per address space,
  *              that every MMIO entry in that address space was created in
- * @zapped:     detached tables waiting for a remote TLB flush, chained
- *              through page_private()
- * @nr_zapped:  length of that chain
  * @nr_tables:  table pages allocated and not freed (roots included)
  *
  * Created on first use, freed by flush_all; protected by vm->mmu_lock,
@@ -99,8 +89,6 @@ struct x86_mmu {
 	const struct x86_mmu_fmt *fmt;
 	u64 *root[X86_NR_ADDRESS_SPACES];
 	u64 mmio_epoch[X86_NR_ADDRESS_SPACES];
-	struct page *zapped;
-	unsigned int nr_zapped;
 	unsigned long nr_tables;
 };
 

@@ -83,17 +83,6 @@ static void x86_mmu_free_tables(const struct x86_mmu_fmt *fmt, u64 *table,
 	free_page((unsigned long)table);
 }
 
-/* Frees a chain of detached tables built by x86_mmu_detach_table(). */
-static void x86_mmu_free_chain(struct page *page)
-{
-	while (page) {
-		struct page *next = (struct page *)page_private(page);
-
-		free_page((unsigned long)page_address(page));
-		page = next;
-	}
-}
-
 static void x86_mmu_destroy(struct x86_mmu *mmu)
 {
 	int as_id;
@@ -102,7 +91,6 @@ static void x86_mmu_destroy(struct x86_mmu *mmu)
 		if (mmu->root[as_id])
 			x86_mmu_free_tables(mmu->fmt, mmu->root[as_id],
 					    X86_MMU_LEVELS);
-	x86_mmu_free_chain(mmu->zapped);
 	kfree(mmu);
 }
 
@@ -281,29 +269,14 @@ static void x86_mmu_zap_mmio_entry(struct x86_mmu *mmu, int as_id,
 }
 
 /**
- * x86_mmu_flush() - remote TLB flush, then free the detached tables
- * @vm: the VM; mmu_lock not held (the flush waits for vCPUs)
+ * x86_mmu_flush() - remote TLB flush
+ * @vm: the VM
  *
- * Tables detached before the call are freed after it: the flush is what
- * guarantees that no walk is still inside them.
+ * After it, no vCPU uses a translation removed before the call.
  */
 void x86_mmu_flush(struct kvm_memslot_vm *vm)
 {
-	struct page *zapped = NULL;
-	struct x86_mmu *mmu;
-
-	spin_lock(&vm->mmu_lock);
-	mmu = vm->arch;
-	if (mmu) {
-		zapped = mmu->zapped;
-		mmu->nr_tables -= mmu->nr_zapped;
-		mmu->zapped = NULL;
-		mmu->nr_zapped = 0;
-	}
-	spin_unlock(&vm->mmu_lock);
-
 	x86_mmu_flush_remote_tlbs(vm);
-	x86_mmu_free_chain(zapped);
 }
 
 /**
@@ -378,11 +351,13 @@ enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 /*
  * The entry for @gfn at @level, creating the tables above it.  A 2 MiB
  * leaf on the way is zapped (through @slot's rmap) to make room for a
- * table; without a slot (MMIO) it is left alone and -EEXIST returned.
+ * table, and *@flush set: the other pages of its frame lose their
+ * translation.  Without a slot (MMIO) the leaf is left alone and -EEXIST
+ * returned.
  */
 static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 			    const struct kvm_memory_slot *slot, int as_id,
-			    kvm_memslot_gfn_t gfn, int level)
+			    kvm_memslot_gfn_t gfn, int level, bool *flush)
 {
 	const struct x86_mmu_fmt *fmt = mmu->fmt;
 	u64 *table = mmu->root[as_id];
@@ -399,6 +374,7 @@ static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 			/* Only a leaf inside @slot can cover a gfn of @slot. */
 			x86_rmap_del(slot->arch, lvl, x86_rmap_index(slot, gfn, lvl));
 			WRITE_ONCE(*sptep, 0);
+			*flush = true;
 			pte = 0;
 		}
 		if (!x86_pte_present(fmt, pte)) {
@@ -417,45 +393,31 @@ static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 /*
  * Whether @gfn can be mapped by a 2 MiB leaf: @pfn at the same offset in
  * its 2 MiB frame, the whole frame inside @slot (so that the leaf belongs
- * to one slot and one rmap), no per-page dirty logging, and, if a table of
- * 4 KiB entries must be detached for it, room to defer its freeing.
+ * to one slot and one rmap), and no per-page dirty logging.
  */
-static bool x86_mmu_large_ok(struct x86_mmu *mmu,
-			     const struct kvm_memory_slot *slot,
+static bool x86_mmu_large_ok(const struct kvm_memory_slot *slot,
 			     kvm_memslot_gfn_t gfn, unsigned long pfn)
 {
 	kvm_memslot_gfn_t frame = ALIGN_DOWN(gfn, X86_MMU_LARGE_PAGES);
-	u64 *sptep;
-	u64 pte;
 
 	if ((gfn ^ pfn) & (X86_MMU_LARGE_PAGES - 1))
 		return false;
 	if (frame < slot->base_gfn ||
 	    frame + X86_MMU_LARGE_PAGES > kvm_memslot_end(slot))
 		return false;
-	if (slot->flags & KVM_MEM_LOG_DIRTY_PAGES)
-		return false;
-
-	sptep = x86_mmu_lookup(mmu, slot->as_id, frame, 2);
-	if (!sptep)
-		return true;
-	pte = READ_ONCE(*sptep);
-	if (x86_pte_present(mmu->fmt, pte) && !(pte & X86_PTE_LARGE))
-		return mmu->nr_zapped < X86_MMU_MAX_ZAPPED;
-	return true;
+	return !(slot->flags & KVM_MEM_LOG_DIRTY_PAGES);
 }
 
 /*
  * Replace the table under the level 2 entry @sptep by nothing, dropping
- * the 4 KiB translations it held from @slot's rmap.  The table is freed
- * after the next remote TLB flush (x86_mmu_flush()).
+ * the 4 KiB translations it held from @slot's rmap.  Return the table,
+ * which the caller frees after a remote TLB flush.
  */
-static void x86_mmu_detach_table(struct x86_mmu *mmu,
+static u64 *x86_mmu_detach_table(struct x86_mmu *mmu,
 				 const struct kvm_memory_slot *slot,
 				 u64 *sptep, kvm_memslot_gfn_t frame)
 {
 	u64 *child = x86_mmu_pte_table(READ_ONCE(*sptep));
-	struct page *page = virt_to_page(child);
 	unsigned int i;
 
 	for (i = 0; i < X86_MMU_ENTRIES; i++) {
@@ -470,10 +432,7 @@ static void x86_mmu_detach_table(struct x86_mmu *mmu,
 		WRITE_ONCE(child[i], 0);
 	}
 	WRITE_ONCE(*sptep, 0);
-
-	set_page_private(page, (unsigned long)mmu->zapped);
-	mmu->zapped = page;
-	mmu->nr_zapped++;
+	return child;
 }
 
 /**
@@ -491,6 +450,12 @@ static void x86_mmu_detach_table(struct x86_mmu *mmu,
  * is ignored for a read-only slot; on a dirty-logged slot the caller asks
  * for it only after setting the page's dirty bit.
  *
+ * Replacing removes translations of other gfns too (the rest of a split
+ * 2 MiB frame, the 4 KiB entries of a detached table), which a vCPU may
+ * still be using and a later invalidation of those gfns will not find: so
+ * map() flushes remote TLBs itself before it returns, and frees a
+ * detached table only after that flush.
+ *
  * Return: 0; -EAGAIN if a table could not be allocated atomically or
  * @slot is INVALID (the caller drops mmu_lock and retries the fault);
  * -EINVAL for a gfn the slot or the tables do not cover.
@@ -501,8 +466,9 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 {
 	struct x86_rmap *rmap = slot->arch;
 	const struct x86_mmu_fmt *fmt;
+	u64 *sptep, pte, *detached = NULL;
 	struct x86_mmu *mmu;
-	u64 *sptep, pte;
+	bool flush = false;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	if (kvm_memslot_is_invalid(slot))
@@ -519,7 +485,7 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 
 	if (slot->flags & KVM_MEM_READONLY)
 		writable = false;
-	if (level == 2 && !x86_mmu_large_ok(mmu, slot, gfn, pfn))
+	if (level == 2 && !x86_mmu_large_ok(slot, gfn, pfn))
 		level = 1;
 	if (level == 2) {
 		gfn = ALIGN_DOWN(gfn, X86_MMU_LARGE_PAGES);
@@ -527,13 +493,18 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	}
 
 	/* With a slot, only allocation fails; tables made so far stay. */
-	sptep = x86_mmu_descend(mmu, slot, slot->as_id, gfn, level);
-	if (IS_ERR(sptep))
+	sptep = x86_mmu_descend(mmu, slot, slot->as_id, gfn, level, &flush);
+	if (IS_ERR(sptep)) {
+		if (flush)
+			x86_mmu_flush_remote_tlbs(vm);
 		return -EAGAIN;
+	}
 
 	pte = READ_ONCE(*sptep);
-	if (level == 2 && x86_pte_present(fmt, pte) && !(pte & X86_PTE_LARGE))
-		x86_mmu_detach_table(mmu, slot, sptep, gfn);
+	if (level == 2 && x86_pte_present(fmt, pte) && !(pte & X86_PTE_LARGE)) {
+		detached = x86_mmu_detach_table(mmu, slot, sptep, gfn);
+		flush = true;
+	}
 
 	pte = ((u64)pfn << PAGE_SHIFT) | fmt->leaf;
 	if (writable)
@@ -546,6 +517,18 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	 */
 	WRITE_ONCE(*sptep, pte);
 	x86_rmap_add(rmap, level, x86_rmap_index(slot, gfn, level), sptep);
+
+	/*
+	 * Before mmu_lock is dropped, so that nothing the removed entries
+	 * mapped can be unmapped from the host (an invalidation takes
+	 * mmu_lock) while a vCPU still reaches it through them.
+	 */
+	if (flush)
+		x86_mmu_flush_remote_tlbs(vm);
+	if (detached) {
+		free_page((unsigned long)detached);
+		mmu->nr_tables--;
+	}
 	return 0;
 }
 
@@ -568,6 +551,7 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 {
 	u64 epoch = X86_MMIO_GEN_EPOCH(generation);
 	struct x86_mmu *mmu;
+	bool flush = false;
 	u64 *sptep;
 
 	lockdep_assert_held(&vm->mmu_lock);
@@ -594,7 +578,7 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		WRITE_ONCE(mmu->mmio_epoch[as_id], epoch);
 	}
 
-	sptep = x86_mmu_descend(mmu, NULL, as_id, gfn, 1);
+	sptep = x86_mmu_descend(mmu, NULL, as_id, gfn, 1, &flush);
 	if (IS_ERR(sptep))
 		return PTR_ERR(sptep) == -EEXIST ? 0 : PTR_ERR(sptep);
 	if (x86_pte_present(mmu->fmt, READ_ONCE(*sptep)))

@@ -120,6 +120,22 @@ struct kvm_memslots {
 
 struct kvm_memslot_vm;
 
+/* Most table pages any backend's map() may need for one translation. */
+#define KVM_MEMSLOT_MMU_CACHE_PAGES	4
+
+/**
+ * struct kvm_memslot_mmu_cache - zeroed pages for a backend's tables
+ * @nr:    pages in @pages
+ * @pages: zeroed pages, charged to the memory cgroup that filled the cache
+ *
+ * Filled (virt/kvm/memslot_mmu_cache.c) before mmu_lock is taken, emptied
+ * by map() under it.  Owned by one vCPU and used under its mutex.
+ */
+struct kvm_memslot_mmu_cache {
+	unsigned int nr;
+	void *pages[KVM_MEMSLOT_MMU_CACHE_PAGES];
+};
+
 /**
  * enum kvm_memslot_walk_result - what a simulated hardware walk found
  * @KVM_MEMSLOT_WALK_HIT:  a present translation permitting the access
@@ -157,6 +173,8 @@ struct kvm_memslot_ops {
 	u16 nr_address_spaces;
 	u16 nr_user_slots;
 	bool readonly_mem;
+	/* Pages map() may take from its cache; at most KVM_MEMSLOT_MMU_CACHE_PAGES. */
+	u8 map_cache_pages;
 
 	/* Called with slots_lock held, before the set carrying @new is published. */
 	int (*prepare_memory_region)(struct kvm_memslot_vm *vm,
@@ -195,10 +213,13 @@ struct kvm_memslot_ops {
 	enum kvm_memslot_walk_result (*walk)(struct kvm_memslot_vm *vm,
 					     int as_id, u64 gpa, bool write,
 					     u64 generation, unsigned long *pfn);
-	/* Map @gfn of @slot to @pfn at @level (1: 4 KiB, 2: 2 MiB). */
+	/*
+	 * Map @gfn of @slot to @pfn at @level (1: 4 KiB, 2: 2 MiB), taking
+	 * table pages from @cache, which holds ops->map_cache_pages.
+	 */
 	int (*map)(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		   kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
-		   int level);
+		   int level, struct kvm_memslot_mmu_cache *cache);
 	/* Cache that no slot backs @gfn in the set of @generation. */
 	int (*map_mmio)(struct kvm_memslot_vm *vm, int as_id,
 			kvm_memslot_gfn_t gfn, u64 generation);
@@ -334,6 +355,12 @@ void kvm_memslot_tree_exit(void);
 int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 			const struct kvm_memslot_ops *ops, void *arch);
 void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm);
+
+/* virt/kvm/memslot_mmu_cache.c */
+int kvm_memslot_mmu_cache_topup(struct kvm_memslot_mmu_cache *mc,
+				unsigned int min);
+void *kvm_memslot_mmu_cache_alloc(struct kvm_memslot_mmu_cache *mc);
+void kvm_memslot_mmu_cache_free(struct kvm_memslot_mmu_cache *mc);
 
 /* virt/kvm/memslot_update.c */
 int kvm_memslot_set_user_region(struct kvm_memslot_vm *vm,

@@ -87,6 +87,8 @@ struct kvm_memslot_host_vm {
  * @bounce:        one page of kernel memory that guest accesses copy
  *                 through, so that no user copy (which may fault and
  *                 sleep) happens in guest mode
+ * @mmu_cache:     table pages for the backend's map(), filled before each
+ *                 fault takes mmu_lock
  */
 struct kvm_memslot_vcpu {
 	struct kvm_memslot_host_vm *vm;
@@ -99,6 +101,7 @@ struct kvm_memslot_vcpu {
 	struct kvm_memslot_hint hint;
 	unsigned long guest_mode_seq;
 	void *bounce;
+	struct kvm_memslot_mmu_cache mmu_cache;
 };
 
 /**

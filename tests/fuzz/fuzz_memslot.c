@@ -662,6 +662,7 @@ struct inv_range {
 static struct inv_range open_inv[MAX_OPEN_INV];
 static unsigned int nr_open_inv;
 static struct hlist_head gpc_list;
+static struct kvm_memslot_mmu_cache mmu_cache;
 
 typedef bool (*mn_hook_t)(struct kvm_memslot_vm *vm,
 			  const struct kvm_memslot_gfn_range *range);
@@ -1322,6 +1323,13 @@ static bool vcpu_fault(int as_id, u64 gfn, bool write)
 	map_gfn = gfn;
 	map_pfn = pfn;
 
+	/* Table pages come from the vCPU's cache, filled before the lock. */
+	r = kvm_memslot_mmu_cache_topup(&mmu_cache, vm.ops->map_cache_pages);
+	if (r) {
+		srcu_read_unlock(&vm.srcu, idx);
+		return false;
+	}
+
 	spin_lock(&vm.mmu_lock);
 	retry = vm.mmu_invalidate_in_progress &&
 		hva < vm.mmu_invalidate_end && hva + PAGE_SIZE > vm.mmu_invalidate_start;
@@ -1344,7 +1352,8 @@ static bool vcpu_fault(int as_id, u64 gfn, bool write)
 	}
 	if (write && logging)
 		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
-	r = vm.ops->map(&vm, slot, map_gfn, map_pfn, writable, level);
+	r = vm.ops->map(&vm, slot, map_gfn, map_pfn, writable, level,
+			&mmu_cache);
 out:
 	spin_unlock(&vm.mmu_lock);
 	srcu_read_unlock(&vm.srcu, idx);
@@ -1715,6 +1724,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	CHECK(nr_pinned == 0, "%u page reference(s) leaked by the caches", nr_pinned);
 	check_all();
 	kvm_memslot_vm_destroy(&vm);
+	kvm_memslot_mmu_cache_free(&mmu_cache);
 	CHECK(__atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST) == live,
 	      "%ld allocation(s) leaked after VM destroy",
 	      __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST) - live);

@@ -60,6 +60,8 @@ int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,
 /* ---- helpers ---- */
 
 static struct kvm_memslot_vm *vm;
+/* The table pages of map(), filled as the fault path fills a vCPU's. */
+static struct kvm_memslot_mmu_cache cache;
 
 static int setup(void **state)
 {
@@ -72,6 +74,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	kvm_memslot_mmu_cache_free(&cache);
 	tvm_destroy(vm);
 	vm = NULL;
 	return 0;
@@ -100,8 +103,11 @@ static int map_pfn(const struct kvm_memory_slot *s, u64 gfn, unsigned long pfn,
 {
 	int r;
 
+	r = kvm_memslot_mmu_cache_topup(&cache, vm->ops->map_cache_pages);
+	if (r)
+		return r;
 	spin_lock(&vm->mmu_lock);
-	r = vm->ops->map(vm, s, gfn, pfn, writable, level);
+	r = vm->ops->map(vm, s, gfn, pfn, writable, level, &cache);
 	spin_unlock(&vm->mmu_lock);
 	return r;
 }
@@ -410,12 +416,27 @@ static void test_split_2m_flushes(void **state)
 	assert_int_equal(audit(), 0);
 }
 
+/*
+ * MMIO entries go only into last-level tables that exist: give @as_id one
+ * for the 2 MiB region of @gfn, through a one-page slot at its end.
+ */
+static void make_table(int as_id, u16 id, u64 gfn)
+{
+	u64 last = ALIGN_DOWN(gfn, LARGE) + LARGE - 1;
+
+	assert_int_equal(tvm_set(vm, SLOT(as_id, id), 0, GPA(last), PG,
+				 TEST_HVA(64 * MB + id * PG)), 0);
+	map(slot(as_id, id), last, true, 1);
+}
+
 static void test_mmio_generation(void **state)
 {
 	const u64 gfn = 0x5000;
-	u64 gen = tvm_generation(vm, 0), e;
+	u64 gen, e;
 	unsigned long pfn;
 
+	make_table(0, 2, gfn);
+	gen = tvm_generation(vm, 0);
 	assert_int_equal(map_mmio(0, gfn, gen), 0);
 	e = pte_val(0, gfn, 1);
 	/* EPT: write without read, a misconfiguration; NPT: reserved bit 51. */
@@ -461,6 +482,8 @@ static void test_mmio_epoch_wrap(void **state)
 	const u64 gen = 4, next = gen + (2ULL << X86_MMIO_GEN_BITS);
 	unsigned long pfn;
 
+	make_table(0, 2, 0x7000);
+	make_table(1, 2, 0x7000);
 	assert_int_equal(map_mmio(0, 0x7000, gen), 0);
 	assert_int_equal(map_mmio(1, 0x7000, gen), 0);
 	assert_int_equal(walk_gen(0, 0x7000, false, gen, &pfn), KVM_MEMSLOT_WALK_MMIO);
@@ -473,6 +496,31 @@ static void test_mmio_epoch_wrap(void **state)
 	/* A late caller of the old epoch caches nothing. */
 	assert_int_equal(map_mmio(0, 0x7002, gen), 0);
 	assert_int_equal(pte_val(0, 0x7002, 1), 0);
+}
+
+/*
+ * Accesses where no slot is must not make the tables grow: with nowhere
+ * to cache them, MMIO entries are not cached, and every such access
+ * exits through a fault, as it would with the entry stale.
+ */
+static void test_mmio_allocates_nothing(void **state)
+{
+	unsigned long tables, pfn;
+	u64 i, gfn;
+
+	make_table(0, 2, 0);
+	tables = mmu()->nr_tables;
+	for (i = 1; i < 1024; i++) {
+		gfn = i * (1ULL << 18) + i * LARGE;	/* 1 GiB apart */
+		assert_int_equal(map_mmio(0, gfn, tvm_generation(vm, 0)), 0);
+		assert_int_equal(walk(0, gfn, false, &pfn), KVM_MEMSLOT_WALK_MISS);
+	}
+	assert_int_equal(mmu()->nr_tables, tables);
+	/* Where the last-level table exists, the entry is cached. */
+	assert_int_equal(map_mmio(0, 7, tvm_generation(vm, 0)), 0);
+	assert_int_equal(walk(0, 7, false, &pfn), KVM_MEMSLOT_WALK_MMIO);
+	assert_int_equal(mmu()->nr_tables, tables);
+	assert_int_equal(audit(), 0);
 }
 
 static void test_delete_zaps_only_that_slot(void **state)
@@ -537,11 +585,13 @@ static void test_delete_unmapped_slot_no_flush(void **state)
 static void test_move(void **state)
 {
 	const struct kvm_memory_slot *s;
-	u64 from = 0x2000, to = 0x3000;
+	/* In one 2 MiB region, so that the MMIO entry at @to is cached. */
+	u64 from = 0x2000, to = 0x2100;
 
 	assert_int_equal(tvm_set(vm, SLOT(0, 3), 0, GPA(from), 8 * PG, TEST_HVA(0)), 0);
 	map(slot(0, 3), from + 2, true, 1);
 	assert_int_equal(map_mmio(0, to + 2, tvm_generation(vm, 0)), 0);
+	assert_int_equal(walk(0, to + 2, false, &(unsigned long){ 0 }), KVM_MEMSLOT_WALK_MMIO);
 	assert_int_equal(tvm_set(vm, SLOT(0, 3), 0, GPA(to), 8 * PG, TEST_HVA(0)), 0);
 	s = slot(0, 3);
 	assert_miss(0, from + 2, false);
@@ -692,7 +742,7 @@ static void test_audit_catches_corruption(void **state)
 	map(s, base, true, 1);
 	map(s, base + 1, false, 1);
 	map(ro, rbase, false, 1);
-	assert_int_equal(map_mmio(0, 0x4000, tvm_generation(vm, 0)), 0);
+	assert_int_equal(map_mmio(0, 0x1f0, tvm_generation(vm, 0)), 0);
 	assert_int_equal(audit(), 0);
 
 	/* Another pfn than the host maps. */
@@ -717,7 +767,7 @@ static void test_audit_catches_corruption(void **state)
 	*p &= ~X86_PTE_WRITABLE;
 
 	/* A leaf for a gfn no slot backs: not in any rmap either. */
-	p = pte(0, 0x4000, 1);
+	p = pte(0, 0x1f0, 1);
 	saved = *p;
 	*p = *pte(0, base, 1);
 	assert_true(audit() >= 1);
@@ -773,12 +823,24 @@ static void test_map_errors(void **state)
 	assert_int_equal(map_pfn(s, 0x10 + 4, 1, true, 1), -EINVAL);
 	assert_int_equal(map_pfn(s, 0xf, 1, true, 1), -EINVAL);
 	assert_int_equal(map_pfn(s, 0x10, 1, true, 3), -EINVAL);
-	/* Out of memory for a table: retry, and nothing half done. */
+	/*
+	 * Out of memory for a table: the cache cannot be filled, which the
+	 * fault returns as -ENOMEM; nothing half done.
+	 */
+	kvm_memslot_mmu_cache_free(&cache);
 	harness_alloc_fail_nth = 1;
-	assert_int_equal(map_pfn(s, 0x10, slot_pfn(s, 0x10), true, 1), -EAGAIN);
-	harness_alloc_fail_nth = 2;
-	assert_int_equal(map_pfn(s, 0x10, slot_pfn(s, 0x10), true, 1), -EAGAIN);
+	assert_int_equal(map_pfn(s, 0x10, slot_pfn(s, 0x10), true, 1), -ENOMEM);
+	harness_alloc_fail_nth = 3;
+	assert_int_equal(map_pfn(s, 0x10, slot_pfn(s, 0x10), true, 1), -ENOMEM);
 	harness_alloc_fail_nth = 0;
+	/* A cache too small for the tables needed: -ENOMEM under the lock. */
+	kvm_memslot_mmu_cache_free(&cache);
+	assert_int_equal(kvm_memslot_mmu_cache_topup(&cache, 1), 0);
+	spin_lock(&vm->mmu_lock);
+	assert_int_equal(vm->ops->map(vm, s, 0x10, slot_pfn(s, 0x10), true, 1, &cache),
+			 -ENOMEM);
+	spin_unlock(&vm->mmu_lock);
+	assert_int_equal(cache.nr, 0);
 	assert_int_equal(rmap(s)->level[0].nr, 0);
 	assert_miss(0, 0x10, false);
 	assert_int_equal(audit(), 0);
@@ -806,7 +868,13 @@ static void test_flush_all(void **state)
 	assert_miss(0, base, false);
 	assert_int_equal(audit(), 0);
 
-	/* Tables come back on the next fault; destroy frees them (no leak). */
+	/*
+	 * No tables, no translation (the mm is gone: no fault comes); the
+	 * next slot prepared brings them back; destroy frees them (no leak).
+	 */
+	assert_int_equal(map_pfn(s, base + 1, slot_pfn(s, base + 1), true, 1), -ENOMEM);
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, GPA(base + 4 * LARGE), PG,
+				 TEST_HVA(64 * MB)), 0);
 	map(s, base + 1, true, 1);
 	assert_hit(s, base + 1, true);
 	assert_int_equal(audit(), 0);
@@ -845,6 +913,7 @@ static int run(const struct kvm_memslot_ops *ops)
 		X86_TEST(test_split_2m_flushes),
 		X86_TEST(test_mmio_generation),
 		X86_TEST(test_mmio_epoch_wrap),
+		X86_TEST(test_mmio_allocates_nothing),
 		X86_TEST(test_delete_zaps_only_that_slot),
 		X86_TEST(test_delete_unmapped_slot_no_flush),
 		X86_TEST(test_move),

@@ -300,13 +300,18 @@ static void access_exit(struct kvm_memslot_access *acc, u32 reason,
  * Resolve @gfn of @slot to a host page and install a translation for it.
  * Called with the SRCU read lock that found @slot held; may sleep.
  *
+ * Table pages the backend may need come from @cache, filled here before
+ * mmu_lock is taken, so that they are allocated where sleeping and memcg
+ * reclaim are allowed and charged to the caller's memory cgroup.
+ *
  * Return: 0 (walk again, whether or not a translation was installed),
- * -EFAULT if the host maps nothing usable at the slot's address, or
- * another negative errno.
+ * -EFAULT if the host maps nothing usable at the slot's address, -ENOMEM
+ * if no table page could be had, or another negative errno.
  */
 static int fault_map(struct kvm_memslot_vm *slots,
 		     const struct kvm_memory_slot *slot,
-		     kvm_memslot_gfn_t gfn, bool write, unsigned long mmu_seq)
+		     kvm_memslot_gfn_t gfn, bool write, unsigned long mmu_seq,
+		     struct kvm_memslot_mmu_cache *cache)
 {
 	unsigned long hva = kvm_memslot_gfn_to_hva(slot, gfn);
 	bool logging = slot->dirty_bitmap;
@@ -337,6 +342,12 @@ static int fault_map(struct kvm_memslot_vm *slots,
 	pfn = page_to_pfn(page);
 	map_pfn = pfn;
 
+	r = kvm_memslot_mmu_cache_topup(cache, slots->ops->map_cache_pages);
+	if (r) {
+		put_page(page);
+		return r;
+	}
+
 	spin_lock(&slots->mmu_lock);
 	if (mmu_invalidate_retry(slots, mmu_seq, hva, hva + PAGE_SIZE)) {
 		r = 0;
@@ -356,12 +367,13 @@ static int fault_map(struct kvm_memslot_vm *slots,
 	 */
 	if (write && logging)
 		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
-	r = slots->ops->map(slots, slot, map_gfn, map_pfn, writable, level);
+	r = slots->ops->map(slots, slot, map_gfn, map_pfn, writable, level,
+			    cache);
 	installed = !r;
 out_unlock:
 	spin_unlock(&slots->mmu_lock);
 
-	/* A backend that could not allocate atomically asks for a retry. */
+	/* An INVALID slot: the backend asks for a retry. */
 	if (r == -EAGAIN)
 		r = 0;
 	/*
@@ -443,7 +455,7 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		return ACCESS_EXIT;
 	}
 
-	r = fault_map(slots, slot, gfn, write, mmu_seq);
+	r = fault_map(slots, slot, gfn, write, mmu_seq, &vcpu->mmu_cache);
 	srcu_read_unlock(&slots->srcu, idx);
 	if (r == -EFAULT) {
 		/* The slot is there, but its host memory is not. */

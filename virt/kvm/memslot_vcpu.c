@@ -258,6 +258,7 @@ void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu)
 		if (vcpu->pages[i])
 			__free_page(vcpu->pages[i]);
 	free_page((unsigned long)vcpu->bounce);
+	kvm_memslot_mmu_cache_free(&vcpu->mmu_cache);
 	mutex_destroy(&vcpu->mutex);
 	kfree(vcpu);
 }

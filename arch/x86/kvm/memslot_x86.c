@@ -8,6 +8,7 @@
  * (mmu_tables.c), reached from each slot through its rmap (mmu_rmap.c).
  * The two types differ only in the entry format.
  */
+#include <linux/build_bug.h>
 #include <linux/kvm_memslot.h>
 #include <linux/kvm_memslot_host.h>
 #include <linux/types.h>
@@ -40,6 +41,9 @@ static kvm_memslot_gfn_t x86_max_gfn __read_mostly;
 void kvm_memslot_x86_init(void)
 {
 	unsigned int bits;
+
+	/* map() may make a table at every level below the root. */
+	BUILD_BUG_ON(X86_MMU_LEVELS - 1 > KVM_MEMSLOT_MMU_CACHE_PAGES);
 
 	if (boot_cpu_data.extended_cpuid_level >= 0x80000008)
 		bits = cpuid_eax(0x80000008) & 0xff;
@@ -130,6 +134,7 @@ static void x86_free_memslot(struct kvm_memslot_vm *vm,
 	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,		\
 	.nr_user_slots		= X86_NR_USER_SLOTS,			\
 	.readonly_mem		= true,					\
+	.map_cache_pages	= X86_MMU_LEVELS - 1,			\
 	.prepare_memory_region	= x86_prepare_memory_region,		\
 	.flush_memslot		= x86_flush_memslot,			\
 	.commit_memory_region	= x86_commit_memory_region,		\

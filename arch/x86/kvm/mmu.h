@@ -161,7 +161,7 @@ enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 					  u64 generation, unsigned long *pfn);
 int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
-		int level);
+		int level, struct kvm_memslot_mmu_cache *cache);
 int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		     kvm_memslot_gfn_t gfn, u64 generation);
 void x86_mmu_flush_all(struct kvm_memslot_vm *vm);

@@ -3,10 +3,13 @@
  * kvm-memslot x86 backend: the translation tables.
  *
  * One 4-level table per address space, in EPT or NPT format, one kernel
- * page per table.  Tables are created on demand by map() and map_mmio(),
- * which run under vm->mmu_lock (a spinlock), hence GFP_ATOMIC: map()
- * reports a failed allocation as -EAGAIN and the fault path retries,
- * outside the lock.
+ * page per table.  The roots are allocated when the first slot is
+ * prepared; the tables below them by map(), under vm->mmu_lock (a
+ * spinlock), from pages the fault path put in the vCPU's cache before it
+ * took the lock (GFP_KERNEL_ACCOUNT, so that the memory cgroup of the VMM
+ * pays for them and can refuse them).  map_mmio() never allocates: it
+ * caches an MMIO entry only in a last-level table that exists already, so
+ * accesses where no slot is cannot make the tables grow.
  *
  * walk() reads the tables without any lock, the way a hardware walker
  * does while the MMU changes them.  So a table that was reachable is freed
@@ -43,9 +46,9 @@ static void x86_mmu_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 	kvm_memslot_flush_remote_tlbs(vm);
 }
 
-static u64 *x86_mmu_alloc_table(struct x86_mmu *mmu, gfp_t gfp)
+static u64 *x86_mmu_alloc_root(struct x86_mmu *mmu)
 {
-	u64 *table = (u64 *)__get_free_page(gfp | __GFP_ZERO | __GFP_ACCOUNT);
+	u64 *table = (u64 *)__get_free_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 
 	if (table)
 		mmu->nr_tables++;
@@ -94,18 +97,18 @@ static void x86_mmu_destroy(struct x86_mmu *mmu)
 	kfree(mmu);
 }
 
-static struct x86_mmu *x86_mmu_alloc(struct kvm_memslot_vm *vm, gfp_t gfp)
+static struct x86_mmu *x86_mmu_alloc(struct kvm_memslot_vm *vm)
 {
 	struct x86_mmu *mmu;
 	int as_id;
 
-	mmu = kzalloc(sizeof(*mmu), gfp | __GFP_ACCOUNT);
+	mmu = kzalloc(sizeof(*mmu), GFP_KERNEL_ACCOUNT);
 	if (!mmu)
 		return NULL;
 	mmu->fmt = vm->ops == &kvm_memslot_x86_npt_ops ? &x86_npt_fmt :
 							 &x86_ept_fmt;
 	for (as_id = 0; as_id < X86_NR_ADDRESS_SPACES; as_id++) {
-		mmu->root[as_id] = x86_mmu_alloc_table(mmu, gfp);
+		mmu->root[as_id] = x86_mmu_alloc_root(mmu);
 		if (!mmu->root[as_id]) {
 			x86_mmu_destroy(mmu);
 			return NULL;
@@ -114,31 +117,12 @@ static struct x86_mmu *x86_mmu_alloc(struct kvm_memslot_vm *vm, gfp_t gfp)
 	return mmu;
 }
 
-/*
- * The tables of @vm, created if need be.  Release ordering pairs with the
- * acquire in x86_mmu_walk(): a walker that sees the pointer sees the roots.
- */
-static struct x86_mmu *x86_mmu_get_locked(struct kvm_memslot_vm *vm)
-{
-	struct x86_mmu *mmu = vm->arch;
-
-	lockdep_assert_held(&vm->mmu_lock);
-	if (!mmu) {
-		mmu = x86_mmu_alloc(vm, GFP_ATOMIC);
-		if (mmu) {
-			/* Walkers that see the pointer see zeroed roots. */
-			smp_store_release(&vm->arch, mmu);
-		}
-	}
-	return mmu;
-}
-
 /**
- * x86_mmu_create() - create the tables of a VM where sleeping is allowed
+ * x86_mmu_create() - create the tables of a VM
  * @vm: the VM; mmu_lock not held
  *
- * map() and map_mmio() would create them too, but atomically; a VM that
- * gets a slot gets them here instead.  The tables live until flush_all.
+ * Called when a slot is prepared, so that map() (which needs a slot) always
+ * finds the roots.  The tables live until flush_all.
  *
  * Return: the tables, or NULL if out of memory.
  */
@@ -151,7 +135,7 @@ struct x86_mmu *x86_mmu_create(struct kvm_memslot_vm *vm)
 	if (mmu)
 		return mmu;
 
-	fresh = x86_mmu_alloc(vm, GFP_KERNEL);
+	fresh = x86_mmu_alloc(vm);
 	if (!fresh)
 		return NULL;
 
@@ -349,18 +333,18 @@ enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 }
 
 /*
- * The entry for @gfn at @level, creating the tables above it.  A 2 MiB
- * leaf on the way is zapped (through @slot's rmap) to make room for a
- * table, and *@flush set: the other pages of its frame lose their
- * translation.  Without a slot (MMIO) the leaf is left alone and -EEXIST
- * returned.
+ * The entry for @gfn at @level, creating the tables above it from
+ * @cache.  A 2 MiB leaf on the way is zapped (through @slot's rmap) to
+ * make room for a table, and *@flush set: the other pages of its frame
+ * lose their translation.
  */
 static u64 *x86_mmu_descend(struct x86_mmu *mmu,
-			    const struct kvm_memory_slot *slot, int as_id,
-			    kvm_memslot_gfn_t gfn, int level, bool *flush)
+			    const struct kvm_memory_slot *slot,
+			    kvm_memslot_gfn_t gfn, int level,
+			    struct kvm_memslot_mmu_cache *cache, bool *flush)
 {
 	const struct x86_mmu_fmt *fmt = mmu->fmt;
-	u64 *table = mmu->root[as_id];
+	u64 *table = mmu->root[slot->as_id];
 	int lvl;
 
 	for (lvl = X86_MMU_LEVELS; lvl > level; lvl--) {
@@ -369,8 +353,6 @@ static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 		u64 *child;
 
 		if (x86_pte_present(fmt, pte) && x86_pte_is_leaf(pte, lvl)) {
-			if (!slot)
-				return ERR_PTR(-EEXIST);
 			/* Only a leaf inside @slot can cover a gfn of @slot. */
 			x86_rmap_del(slot->arch, lvl, x86_rmap_index(slot, gfn, lvl));
 			WRITE_ONCE(*sptep, 0);
@@ -378,9 +360,10 @@ static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 			pte = 0;
 		}
 		if (!x86_pte_present(fmt, pte)) {
-			child = x86_mmu_alloc_table(mmu, GFP_ATOMIC);
+			child = kvm_memslot_mmu_cache_alloc(cache);
 			if (!child)
 				return ERR_PTR(-ENOMEM);
+			mmu->nr_tables++;
 			pte = x86_mmu_pte_of_table(fmt, child);
 			/* A walker that finds the table finds it zeroed. */
 			smp_store_release(sptep, pte);
@@ -445,6 +428,7 @@ static u64 *x86_mmu_detach_table(struct x86_mmu *mmu,
  * @level:    1 for 4 KiB; 2 asks for 2 MiB, which is used only if @gfn and
  *            @pfn sit at the same offset of their 2 MiB frames, the frame is
  *            inside @slot and @slot does not log dirty pages
+ * @cache:    table pages, at least ops->map_cache_pages of them
  *
  * A translation of the other size for the same gfn is replaced.  Writable
  * is ignored for a read-only slot; on a dirty-logged slot the caller asks
@@ -456,13 +440,14 @@ static u64 *x86_mmu_detach_table(struct x86_mmu *mmu,
  * map() flushes remote TLBs itself before it returns, and frees a
  * detached table only after that flush.
  *
- * Return: 0; -EAGAIN if a table could not be allocated atomically or
- * @slot is INVALID (the caller drops mmu_lock and retries the fault);
- * -EINVAL for a gfn the slot or the tables do not cover.
+ * Return: 0; -EAGAIN if @slot is INVALID (the caller drops mmu_lock and
+ * retries the fault); -ENOMEM if @cache ran out, or the tables are gone
+ * (flush_all at mm release); -EINVAL for a gfn the slot or the tables do
+ * not cover.
  */
 int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
-		int level)
+		int level, struct kvm_memslot_mmu_cache *cache)
 {
 	struct x86_rmap *rmap = slot->arch;
 	const struct x86_mmu_fmt *fmt;
@@ -478,9 +463,9 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	    level < 1 || level > 2)
 		return -EINVAL;
 
-	mmu = x86_mmu_get_locked(vm);
+	mmu = vm->arch;
 	if (!mmu)
-		return -EAGAIN;
+		return -ENOMEM;
 	fmt = mmu->fmt;
 
 	if (slot->flags & KVM_MEM_READONLY)
@@ -492,12 +477,12 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		pfn = ALIGN_DOWN(pfn, X86_MMU_LARGE_PAGES);
 	}
 
-	/* With a slot, only allocation fails; tables made so far stay. */
-	sptep = x86_mmu_descend(mmu, slot, slot->as_id, gfn, level, &flush);
+	/* Only an empty cache fails; tables made so far stay. */
+	sptep = x86_mmu_descend(mmu, slot, gfn, level, cache, &flush);
 	if (IS_ERR(sptep)) {
 		if (flush)
 			x86_mmu_flush_remote_tlbs(vm);
-		return -EAGAIN;
+		return PTR_ERR(sptep);
 	}
 
 	pte = READ_ONCE(*sptep);
@@ -542,16 +527,17 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
  * The entry is honoured by walk() only while the set's generation is
  * still @generation, so any slot update makes it stale without touching
  * it.  Nothing is cached for an odd generation (an update in progress may
- * be about to back @gfn) or where a translation exists.
+ * be about to back @gfn), where a translation exists, or where the last
+ * level table for @gfn does not exist: no table is ever made for an MMIO
+ * entry, so a guest probing unbacked addresses costs no memory.
  *
- * Return: 0, or -ENOMEM if a table could not be allocated atomically.
+ * Return: 0.
  */
 int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		     kvm_memslot_gfn_t gfn, u64 generation)
 {
 	u64 epoch = X86_MMIO_GEN_EPOCH(generation);
 	struct x86_mmu *mmu;
-	bool flush = false;
 	u64 *sptep;
 
 	lockdep_assert_held(&vm->mmu_lock);
@@ -559,9 +545,9 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 	    gfn >> X86_MMU_GFN_BITS)
 		return 0;
 
-	mmu = x86_mmu_get_locked(vm);
+	mmu = vm->arch;
 	if (!mmu)
-		return -ENOMEM;
+		return 0;
 
 	/*
 	 * All MMIO entries of an address space belong to one epoch, so the
@@ -578,10 +564,8 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		WRITE_ONCE(mmu->mmio_epoch[as_id], epoch);
 	}
 
-	sptep = x86_mmu_descend(mmu, NULL, as_id, gfn, 1, &flush);
-	if (IS_ERR(sptep))
-		return PTR_ERR(sptep) == -EEXIST ? 0 : PTR_ERR(sptep);
-	if (x86_pte_present(mmu->fmt, READ_ONCE(*sptep)))
+	sptep = x86_mmu_lookup(mmu, as_id, gfn, 1);
+	if (!sptep || x86_pte_present(mmu->fmt, READ_ONCE(*sptep)))
 		return 0;
 	WRITE_ONCE(*sptep, mmu->fmt->mmio_value |
 		   (X86_MMIO_GEN_FIELD(generation) << X86_MMIO_GEN_SHIFT));

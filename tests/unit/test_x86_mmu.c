@@ -3,7 +3,7 @@
  * The x86 backend's translation tables (arch/x86/kvm/mmu_*.c), driven
  * through its hooks the way the generic side drives them, on both entry
  * formats: map and walk at 4 KiB and 2 MiB, permissions and A/D bits, MMIO
- * generations, per-slot zapping through the rmap, dirty logging, MMU
+ * generations, per-slot zapping through the tables, dirty logging, MMU
  * notifier hooks, the audit, and teardown without leaks.
  *
  * The generic side's remote TLB flush and host page-table peek are faked
@@ -170,9 +170,31 @@ static u64 pte_val(int as_id, u64 gfn, int level)
 	return p ? *p : 0;
 }
 
-static struct x86_rmap *rmap(const struct kvm_memory_slot *s)
+struct leaf_count {
+	int level;
+	unsigned long n;
+};
+
+static int count_visit(const struct x86_walk_ctx *ctx)
 {
-	return s->arch;
+	struct leaf_count *c = ctx->arg;
+
+	if (ctx->level == c->level && x86_pte_present(ctx->mmu->fmt, ctx->old))
+		c->n++;
+	return 0;
+}
+
+/* Leaves at @level in the gfn range of slot @s: its translations. */
+static unsigned long nr_leaves(const struct kvm_memory_slot *s, int level)
+{
+	struct leaf_count c = { .level = level };
+	struct x86_walker w = {
+		.cb = count_visit, .arg = &c, .flags = X86_WALK_LEAF,
+	};
+
+	if (mmu())
+		x86_mmu_walk_range(mmu(), s->as_id, s->base_gfn, kvm_memslot_end(s), &w);
+	return c.n;
 }
 
 /* Run the audit as the audit ioctl does: every lock held. */
@@ -249,7 +271,7 @@ static void test_map_walk_4k(void **state)
 		assert_int_equal(e & 0x7f, 0x77);
 	else
 		assert_int_equal(e & 0x7, 0x7);
-	assert_int_equal(rmap(s)->level[0].nr, 1);
+	assert_int_equal(nr_leaves(s, 1), 1);
 	assert_int_equal(audit(), 0);
 }
 
@@ -276,7 +298,7 @@ static void test_write_permission_and_ad_bits(void **state)
 	map(s, gfn, true, 1);
 	assert_hit(s, gfn, true);
 	assert_true(pte_val(0, gfn, 1) & fmt->dirty);
-	assert_int_equal(rmap(s)->level[0].nr, 1);
+	assert_int_equal(nr_leaves(s, 1), 1);
 	assert_int_equal(audit(), 0);
 }
 
@@ -310,8 +332,8 @@ static void test_map_2m(void **state)
 	assert_true(e & X86_PTE_LARGE);
 	assert_int_equal(x86_pte_pfn(e), slot_pfn(s, base));
 	assert_null(pte(0, base + 5, 1));
-	assert_int_equal(rmap(s)->level[1].nr, 1);
-	assert_int_equal(rmap(s)->level[0].nr, 0);
+	assert_int_equal(nr_leaves(s, 2), 1);
+	assert_int_equal(nr_leaves(s, 1), 0);
 
 	/* Every page of the frame hits, at its own offset. */
 	assert_hit(s, base, false);
@@ -325,7 +347,7 @@ static void test_map_2m(void **state)
 	assert_false(pte_val(0, base + LARGE, 2) & X86_PTE_LARGE);
 	assert_int_equal(walk(0, base + LARGE + 1, false, &pfn), KVM_MEMSLOT_WALK_HIT);
 	assert_int_equal(pfn, slot_pfn(s, base + LARGE + 1) + 1);
-	assert_int_equal(rmap(s)->level[0].nr, 1);
+	assert_int_equal(nr_leaves(s, 1), 1);
 	/* (The audit rightly objects to that pfn: the host maps another.) */
 	assert_int_equal(audit(), 1);
 }
@@ -342,7 +364,7 @@ static void test_2m_needs_whole_frame(void **state)
 	assert_false(pte_val(0, base, 2) & X86_PTE_LARGE);
 	assert_hit(s, base + 7, true);
 	assert_miss(0, base + 8, false);
-	assert_int_equal(rmap(s)->level[1].nr, 0);
+	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_int_equal(audit(), 0);
 }
 
@@ -366,15 +388,15 @@ static void test_replace_4k_and_2m(void **state)
 	map(s, base + 3, true, 2);
 	assert_true(flushes > f);
 	assert_int_equal(mmu()->nr_tables, tables - 1);
-	assert_int_equal(rmap(s)->level[0].nr, 0);
-	assert_int_equal(rmap(s)->level[1].nr, 1);
+	assert_int_equal(nr_leaves(s, 1), 0);
+	assert_int_equal(nr_leaves(s, 2), 1);
 	assert_hit(s, base + 2, true);
 	assert_int_equal(audit(), 0);
 
 	/* And back: 4 KiB where the 2 MiB leaf is. */
 	map(s, base + 9, true, 1);
-	assert_int_equal(rmap(s)->level[1].nr, 0);
-	assert_int_equal(rmap(s)->level[0].nr, 1);
+	assert_int_equal(nr_leaves(s, 2), 0);
+	assert_int_equal(nr_leaves(s, 1), 1);
 	assert_hit(s, base + 9, true);
 	assert_miss(0, base + 2, false);
 	assert_int_equal(audit(), 0);
@@ -484,13 +506,23 @@ static void test_mmio_epoch_wrap(void **state)
 
 	make_table(0, 2, 0x7000);
 	make_table(1, 2, 0x7000);
+	make_table(0, 3, 0x9000);
+	assert_int_equal(map_mmio(0, 0x9000, gen), 0);
 	assert_int_equal(map_mmio(0, 0x7000, gen), 0);
 	assert_int_equal(map_mmio(1, 0x7000, gen), 0);
 	assert_int_equal(walk_gen(0, 0x7000, false, gen, &pfn), KVM_MEMSLOT_WALK_MMIO);
-	/* The first entry of a new epoch zaps the old ones of its address space. */
+	/*
+	 * The first entry of a new epoch in a table clears the old ones of
+	 * that table, and only those: an epoch change does not walk the
+	 * tables.  Elsewhere the old entries stay, and no walk honours them.
+	 */
 	assert_int_equal(map_mmio(0, 0x7001, next), 0);
 	assert_int_equal(pte_val(0, 0x7000, 1), 0);
 	assert_int_not_equal(pte_val(1, 0x7000, 1), 0);
+	assert_int_not_equal(pte_val(0, 0x9000, 1), 0);
+	assert_int_equal(walk_gen(0, 0x9000, false, next, &pfn), KVM_MEMSLOT_WALK_MISS);
+	assert_int_equal(walk_gen(0, 0x9000, false, next + 2, &pfn), KVM_MEMSLOT_WALK_MISS);
+	assert_int_equal(audit(), 0);
 	assert_int_equal(walk_gen(0, 0x7001, false, next, &pfn), KVM_MEMSLOT_WALK_MMIO);
 	assert_int_equal(walk_gen(0, 0x7001, false, gen, &pfn), KVM_MEMSLOT_WALK_MISS);
 	/* A late caller of the old epoch caches nothing. */
@@ -575,10 +607,54 @@ static void test_delete_unmapped_slot_no_flush(void **state)
 	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 2048 * MB, 0, 0), 0);
 	assert_int_equal(flushes, f);
 	/* A large slot with one mapping: one zap, through the list. */
-	assert_int_equal(rmap(slot(0, 0))->level[0].nr, 1);
+	assert_int_equal(nr_leaves(slot(0, 0), 1), 1);
 	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, 0, 0, 0), 0);
 	assert_int_equal(flushes, f + 1);
 	assert_miss(0, 12345, false);
+	assert_int_equal(audit(), 0);
+}
+
+/*
+ * Deleting a slot zaps what its gfn range maps in bounded batches, each
+ * ended by a flush before mmu_lock is dropped, and frees the tables that
+ * served only that slot; a slot of 1 TiB costs nothing until it is used.
+ */
+static void test_delete_in_batches_frees_tables(void **state)
+{
+	const struct kvm_memory_slot *s;
+	unsigned long f, roots;
+	u64 g, npages = 64 * MB / PG;
+
+	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, 0, 64 * MB, TEST_HVA(0)), 0);
+	s = slot(0, 0);
+	roots = mmu()->nr_tables;
+	for (g = 0; g < npages; g++)
+		map(s, g, true, 1);
+	/* The L3 and L2 tables, and one L1 table per 2 MiB. */
+	assert_int_equal(mmu()->nr_tables, roots + 2 + npages / LARGE);
+	assert_int_equal(nr_leaves(s, 1), npages);
+
+	f = flushes;
+	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, 0, 0, 0), 0);
+	/* 16384 entries to read: more than one hold of the lock. */
+	assert_true(flushes - f >= npages / 4096);
+	/* The L1 tables held only that slot; the L3 and L2 tables may serve others. */
+	assert_int_equal(mmu()->nr_tables, roots + 2);
+	assert_miss(0, 5, false);
+	assert_int_equal(audit(), 0);
+
+	/* 1 TiB: three pages mapped, then deleted. */
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 0, 1ULL << 40, TEST_HVA(0)), 0);
+	s = slot(0, 1);
+	npages = s->npages;
+	map(s, 0, true, 1);
+	map(s, npages / 2, true, 1);
+	map(s, npages - 1, true, 1);
+	assert_hit(s, npages - 1, true);
+	assert_int_equal(nr_leaves(s, 1), 3);
+	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 0, 0, 0), 0);
+	assert_miss(0, npages / 2, false);
 	assert_int_equal(audit(), 0);
 }
 
@@ -597,7 +673,7 @@ static void test_move(void **state)
 	assert_miss(0, from + 2, false);
 	/* The stale MMIO entry at the destination is not honoured. */
 	assert_miss(0, to + 2, false);
-	assert_int_equal(rmap(s)->level[0].nr, 0);
+	assert_int_equal(nr_leaves(s, 1), 0);
 	map(s, to + 2, true, 1);
 	assert_hit(s, to + 2, true);
 	assert_int_equal(audit(), 0);
@@ -625,7 +701,7 @@ static void test_dirty_log(void **state)
 	assert_non_null(s->dirty_bitmap);
 	assert_true(flushes > f);
 	assert_miss(0, base + 5, false);
-	assert_int_equal(rmap(s)->level[1].nr, 0);
+	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_hit(s, base + LARGE + 3, false);
 	assert_miss(0, base + LARGE + 3, true);
 	assert_int_equal(audit(), 0);
@@ -687,12 +763,12 @@ static void test_unmap_gfn_range(void **state)
 	/* Large range, few mappings: found through the list. */
 	assert_true(range_op(vm->ops->unmap_gfn_range, s, base, base + 31));
 	assert_hit(s, base + 31, false);
-	assert_int_equal(rmap(s)->level[0].nr, 1);
+	assert_int_equal(nr_leaves(s, 1), 1);
 
 	/* One page of a 2 MiB leaf takes the whole leaf. */
 	assert_true(range_op(vm->ops->unmap_gfn_range, s, base + LARGE + 9, base + LARGE + 10));
 	assert_miss(0, base + LARGE + 100, false);
-	assert_int_equal(rmap(s)->level[1].nr, 0);
+	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_int_equal(audit(), 0);
 }
 
@@ -766,7 +842,7 @@ static void test_audit_catches_corruption(void **state)
 	assert_int_equal(audit(), 1);
 	*p &= ~X86_PTE_WRITABLE;
 
-	/* A leaf for a gfn no slot backs: not in any rmap either. */
+	/* A leaf for a gfn no slot backs. */
 	p = pte(0, 0x1f0, 1);
 	saved = *p;
 	*p = *pte(0, base, 1);
@@ -779,15 +855,10 @@ static void test_audit_catches_corruption(void **state)
 	*pte(0, base + 2, 1) = 0;
 	assert_int_equal(audit(), 0);
 
-	/* rmap and tables disagree. */
-	rmap(s)->level[0].sptep[1] = pte(0, base, 1);
-	assert_true(audit() >= 2);
-	rmap(s)->level[0].sptep[1] = pte(0, base + 1, 1);
-
-	/* An entry the tables lost. */
-	p = pte(0, base + 1, 1);
+	/* An MMIO entry above the last level. */
+	p = pte(0, base, 2);
 	saved = *p;
-	*p = 0;
+	*p = mmu()->fmt->mmio_value;
 	assert_int_equal(audit(), 1);
 	*p = saved;
 	assert_int_equal(audit(), 0);
@@ -841,7 +912,7 @@ static void test_map_errors(void **state)
 			 -ENOMEM);
 	spin_unlock(&vm->mmu_lock);
 	assert_int_equal(cache.nr, 0);
-	assert_int_equal(rmap(s)->level[0].nr, 0);
+	assert_int_equal(nr_leaves(s, 1), 0);
 	assert_miss(0, 0x10, false);
 	assert_int_equal(audit(), 0);
 	map(s, 0x10, true, 1);
@@ -863,8 +934,8 @@ static void test_flush_all(void **state)
 	/* As at mm release: everything goes, the VM lives on. */
 	vm->ops->flush_all(vm);
 	assert_null(vm->arch);
-	assert_int_equal(rmap(s)->level[0].nr, 0);
-	assert_int_equal(rmap(s)->level[1].nr, 0);
+	assert_int_equal(nr_leaves(s, 1), 0);
+	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_miss(0, base, false);
 	assert_int_equal(audit(), 0);
 
@@ -916,6 +987,7 @@ static int run(const struct kvm_memslot_ops *ops)
 		X86_TEST(test_mmio_allocates_nothing),
 		X86_TEST(test_delete_zaps_only_that_slot),
 		X86_TEST(test_delete_unmapped_slot_no_flush),
+		X86_TEST(test_delete_in_batches_frees_tables),
 		X86_TEST(test_move),
 		X86_TEST(test_dirty_log),
 		X86_TEST(test_unmap_gfn_range),

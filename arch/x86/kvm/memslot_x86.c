@@ -5,7 +5,8 @@
  *
  * What x86 KVM reports and accepts for memory slots, and the memslot
  * hooks of the software MMU: translations in EPT or NPT format
- * (mmu_tables.c), reached from each slot through its rmap (mmu_rmap.c).
+ * (mmu_tables.c), reached from each slot by walking its gfn range in
+ * those tables (mmu_rmap.c): a slot has no per-page metadata.
  * The two types differ only in the entry format.
  */
 #include <linux/build_bug.h>
@@ -59,36 +60,32 @@ static int x86_prepare_memory_region(struct kvm_memslot_vm *vm,
 				     enum kvm_memslot_change change)
 {
 	/*
-	 * Only a create or a move gives a slot new gfns, and a new rmap; a
-	 * flags change keeps the rmap it inherited in new->arch.  The core
-	 * has already refused ranges that wrap, so the last gfn is exact.
+	 * Only a create or a move gives a slot new gfns.  The core has
+	 * already refused ranges that wrap, so the last gfn is exact.  What
+	 * the slot costs the backend does not depend on its size: its
+	 * translations are found through the tables, and those are made as
+	 * pages are mapped.
 	 */
 	if (change != KVM_MEMSLOT_CREATE && change != KVM_MEMSLOT_MOVE)
 		return 0;
 	if (kvm_memslot_end(new) - 1 > x86_max_gfn)
 		return -EINVAL;
-	/* Tables now, where sleeping is allowed, rather than atomically on a fault. */
+	/* The roots, so that map() always finds them. */
 	if (!x86_mmu_create(vm))
 		return -ENOMEM;
-	return x86_rmap_alloc(new);
+	return 0;
 }
 
 /*
  * After the grace period that followed @old's INVALID publish: no fault
- * can map @old again, so zapping what its rmap names removes every
- * translation of it, at a cost proportional to what it mapped.
+ * can map @old again, so zapping what the tables map in its gfn range
+ * removes every translation of it, at a cost proportional to what it
+ * mapped, and frees the tables that served only it.
  */
 static void x86_flush_memslot(struct kvm_memslot_vm *vm,
 			      const struct kvm_memory_slot *old)
 {
-	bool flush;
-
-	spin_lock(&vm->mmu_lock);
-	flush = x86_rmap_zap_slot(old);
-	spin_unlock(&vm->mmu_lock);
-
-	if (flush)
-		x86_mmu_flush(vm);
+	x86_rmap_zap_slot(vm, old);
 }
 
 static void x86_commit_memory_region(struct kvm_memslot_vm *vm,
@@ -116,13 +113,7 @@ static void x86_commit_memory_region(struct kvm_memslot_vm *vm,
 	spin_unlock(&vm->mmu_lock);
 
 	if (flush)
-		x86_mmu_flush(vm);
-}
-
-static void x86_free_memslot(struct kvm_memslot_vm *vm,
-			     struct kvm_memory_slot *slot)
-{
-	x86_rmap_free(slot);
+		x86_mmu_flush_remote_tlbs(vm);
 }
 
 /*
@@ -138,7 +129,6 @@ static void x86_free_memslot(struct kvm_memslot_vm *vm,
 	.prepare_memory_region	= x86_prepare_memory_region,		\
 	.flush_memslot		= x86_flush_memslot,			\
 	.commit_memory_region	= x86_commit_memory_region,		\
-	.free_memslot		= x86_free_memslot,			\
 	.flush_all		= x86_mmu_flush_all,			\
 	.unmap_gfn_range	= x86_rmap_unmap_range,			\
 	.age_gfn_range		= x86_rmap_age_range,			\

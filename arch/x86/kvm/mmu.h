@@ -9,6 +9,13 @@
  * hardware: vCPU accesses are simulated by x86_mmu_walk(), which reads the
  * tables locklessly, as a hardware walker would.  Everything that changes
  * the tables holds vm->mmu_lock.
+ *
+ * There is no per-slot reverse map.  A gfn has at most one leaf per address
+ * space, at a place the gfn alone determines, so the tables are their own
+ * reverse map: the translations of a slot are found by walking its gfn
+ * range in its address space's tables, skipping entries that point
+ * nowhere (x86_mmu_walk_range()).  That costs what is mapped in the range,
+ * never the slot's size, and a slot carries no per-page metadata at all.
  */
 #ifndef __ARCH_X86_KVM_MEMSLOT_MMU_H
 #define __ARCH_X86_KVM_MEMSLOT_MMU_H
@@ -16,6 +23,8 @@
 #include <linux/bits.h>
 #include <linux/kvm_memslot.h>
 #include <linux/types.h>
+
+struct page;
 
 /* Normal and SMM, as in x86 KVM. */
 #define X86_NR_ADDRESS_SPACES	2
@@ -40,8 +49,11 @@
  * were created from in bits 52..62, which both formats ignore (bit 63 is
  * EPT's suppress-#VE and NPT's NX, so it stays clear).  Bit 0 of the
  * generation is not stored: an odd generation is never cached.  The bits
- * above are kept per address space in struct x86_mmu (mmio_epoch), so the
- * field wrapping around cannot make an old entry look current.
+ * above (the epoch) are kept per last-level table, in page_private() of
+ * its page: every MMIO entry of a table belongs to the table's epoch, so
+ * the field wrapping around cannot make an old entry look current, and a
+ * new epoch costs nothing until an entry is cached in a table of an older
+ * one, which then clears that one table (see x86_mmu_map_mmio()).
  */
 #define X86_MMIO_GEN_SHIFT	52
 #define X86_MMIO_GEN_BITS	11
@@ -78,8 +90,6 @@ extern const struct x86_mmu_fmt x86_npt_fmt;
  * struct x86_mmu - the translation tables of one VM (vm->arch)
  * @fmt:        entry format
  * @root:       top-level table of each address space
- * @mmio_epoch: generation bits above the MMIO field, per address space,
- *              that every MMIO entry in that address space was created in
  * @nr_tables:  table pages allocated and not freed (roots included)
  *
  * Created on first use, freed by flush_all; protected by vm->mmu_lock,
@@ -88,37 +98,7 @@ extern const struct x86_mmu_fmt x86_npt_fmt;
 struct x86_mmu {
 	const struct x86_mmu_fmt *fmt;
 	u64 *root[X86_NR_ADDRESS_SPACES];
-	u64 mmio_epoch[X86_NR_ADDRESS_SPACES];
 	unsigned long nr_tables;
-};
-
-/**
- * struct x86_rmap_level - the entries mapping a slot at one level
- * @sptep: by index (gfn, or 2 MiB frame, relative to the slot), the entry
- *         that maps it, or NULL
- * @pos:   by index, its position in @list while @sptep is set
- * @list:  the indexes that have an entry, in no order
- * @nr:    length of @list
- *
- * @list makes removing everything a slot maps cost what it maps, not the
- * size of the slot.
- */
-struct x86_rmap_level {
-	u64 **sptep;
-	u32 *pos;
-	u32 *list;
-	u32 nr;
-};
-
-/**
- * struct x86_rmap - per-slot data (slot->arch)
- * @level:     4 KiB entries (index: gfn - base_gfn), then 2 MiB entries
- *             (index: frame - first frame the slot touches)
- * @nr_frames: 2 MiB frames the slot touches, even partly
- */
-struct x86_rmap {
-	struct x86_rmap_level level[2];
-	u32 nr_frames;
 };
 
 static inline unsigned int x86_mmu_index(kvm_memslot_gfn_t gfn, int level)
@@ -148,14 +128,79 @@ static inline unsigned long x86_pte_pfn(u64 pte)
 	return (pte & X86_PTE_PFN_MASK) >> PAGE_SHIFT;
 }
 
+/* Gfns one entry at @level maps. */
+static inline u64 x86_mmu_level_pages(int level)
+{
+	return 1ULL << ((level - 1) * X86_MMU_LEVEL_BITS);
+}
+
+/*
+ * The one table walker.  x86_mmu_walk_range() visits, in gfn order, every
+ * non-zero entry whose gfns intersect a range: an entry that points to a
+ * table is visited before (X86_WALK_TABLE_PRE) and after
+ * (X86_WALK_TABLE_POST) the walk of that table; any other non-zero entry
+ * (a leaf, an MMIO entry, or garbage) once (X86_WALK_LEAF).  Zero entries
+ * cost one read and are skipped, so a walk costs what is mapped in the
+ * range, not its size.
+ */
+#define X86_WALK_LEAF		BIT(0)
+#define X86_WALK_TABLE_PRE	BIT(1)
+#define X86_WALK_TABLE_POST	BIT(2)
+
+/**
+ * struct x86_walk_ctx - what a visitor is shown
+ * @mmu:   the tables
+ * @as_id: address space walked
+ * @gfn:   first gfn the entry maps
+ * @level: level of the entry (4: root table ... 1: 4 KiB)
+ * @sptep: the entry
+ * @old:   its value when the walker read it
+ * @visit: X86_WALK_LEAF, X86_WALK_TABLE_PRE or X86_WALK_TABLE_POST
+ * @arg:   the walker's @arg
+ */
+struct x86_walk_ctx {
+	struct x86_mmu *mmu;
+	int as_id;
+	kvm_memslot_gfn_t gfn;
+	int level;
+	u64 *sptep;
+	u64 old;
+	unsigned int visit;
+	void *arg;
+};
+
+/* A non-zero return ends the walk, which returns it. */
+typedef int (*x86_walk_fn_t)(const struct x86_walk_ctx *ctx);
+
+/**
+ * struct x86_walker - a visitor and how to walk
+ * @cb:      the visitor
+ * @arg:     passed in the context
+ * @flags:   which visits @cb wants (X86_WALK_*)
+ * @budget:  entries (zero ones included) to read before the walk stops
+ *           with -EAGAIN; 0 for no limit
+ * @visited: entries read so far; the caller zeroes it per budget
+ * @next:    after -EAGAIN, the gfn to resume the walk at
+ */
+struct x86_walker {
+	x86_walk_fn_t cb;
+	void *arg;
+	unsigned int flags;
+	unsigned long budget;
+	unsigned long visited;
+	kvm_memslot_gfn_t next;
+};
+
 /* arch/x86/kvm/mmu_tables.c */
 struct x86_mmu *x86_mmu_create(struct kvm_memslot_vm *vm);
 u64 *x86_mmu_pte_table(u64 pte);
+int x86_mmu_walk_range(struct x86_mmu *mmu, int as_id, kvm_memslot_gfn_t start,
+		       kvm_memslot_gfn_t end, struct x86_walker *walker);
 u64 *x86_mmu_lookup(struct x86_mmu *mmu, int as_id, kvm_memslot_gfn_t gfn,
 		    int level);
-bool x86_mmu_mmio_is_current(struct x86_mmu *mmu, int as_id, u64 pte,
-			     u64 generation);
-void x86_mmu_flush(struct kvm_memslot_vm *vm);
+bool x86_mmu_mmio_is_current(const u64 *sptep, u64 pte, u64 generation);
+void x86_mmu_flush_remote_tlbs(struct kvm_memslot_vm *vm);
+void x86_mmu_free_detached(struct x86_mmu *mmu, struct page *chain);
 enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 					  int as_id, u64 gpa, bool write,
 					  u64 generation, unsigned long *pfn);
@@ -166,27 +211,9 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		     kvm_memslot_gfn_t gfn, u64 generation);
 void x86_mmu_flush_all(struct kvm_memslot_vm *vm);
 
-/*
- * Visits a leaf (or MMIO, or unrecognized non-zero) entry of the tables
- * during x86_mmu_for_each_entry().
- */
-typedef void (*x86_mmu_visit_t)(struct x86_mmu *mmu, int as_id,
-				kvm_memslot_gfn_t gfn, int level, u64 *sptep,
-				void *data);
-void x86_mmu_for_each_entry(struct x86_mmu *mmu, int as_id,
-			    x86_mmu_visit_t fn, void *data);
-
-/* arch/x86/kvm/mmu_rmap.c */
-int x86_rmap_alloc(struct kvm_memory_slot *slot);
-void x86_rmap_free(struct kvm_memory_slot *slot);
-u32 x86_rmap_index(const struct kvm_memory_slot *slot, kvm_memslot_gfn_t gfn,
-		   int level);
-kvm_memslot_gfn_t x86_rmap_gfn(const struct kvm_memory_slot *slot, u32 index,
-			       int level);
-void x86_rmap_add(struct x86_rmap *rmap, int level, u32 index, u64 *sptep);
-void x86_rmap_del(struct x86_rmap *rmap, int level, u32 index);
-void x86_rmap_forget(struct x86_rmap *rmap);
-bool x86_rmap_zap_slot(const struct kvm_memory_slot *slot);
+/* arch/x86/kvm/mmu_rmap.c: a slot's translations, found through the tables */
+void x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
+		       const struct kvm_memory_slot *slot);
 bool x86_rmap_protect_slot(struct x86_mmu *mmu,
 			   const struct kvm_memory_slot *slot);
 bool x86_rmap_unmap_range(struct kvm_memslot_vm *vm,

@@ -3,10 +3,11 @@
  * kvm-memslot x86 backend: the invariant audit.
  *
  * Walks every entry of the VM's tables and checks it against the slot
- * sets as published now, then checks every slot's rmap against the
- * tables.  Each violation is logged with pr_err(), never WARN: the audit
- * is a test tool, and test lanes treat a WARN splat as a failure of the
- * kernel rather than a count to report.
+ * sets as published now.  (The tables are also the reverse map, so there
+ * is no second structure to check them against.)  Each violation is
+ * logged with pr_err(), never WARN: the audit is a test tool, and test
+ * lanes treat a WARN splat as a failure of the kernel rather than a count
+ * to report.
  *
  * Entries a slot update has not flushed yet are legitimately stale, and a
  * fault or an invalidation may be half done, so the caller holds
@@ -100,7 +101,6 @@ static void x86_audit_leaf(struct x86_audit *a, int as_id,
 {
 	unsigned long n = level == 2 ? X86_MMU_LARGE_PAGES : 1;
 	struct kvm_memory_slot *slot;
-	struct x86_rmap *rmap;
 
 	slot = kvm_memslot_find_gfn(a->slots, gfn);
 	if (!slot) {
@@ -115,9 +115,6 @@ static void x86_audit_leaf(struct x86_audit *a, int as_id,
 		x86_audit_fail(a, as_id, gfn, level, pte, "2 MiB leaf crosses the slot's end");
 		return;
 	}
-	rmap = slot->arch;
-	if (!rmap || rmap->level[level - 1].sptep[x86_rmap_index(slot, gfn, level)] != sptep)
-		x86_audit_fail(a, as_id, gfn, level, pte, "not in the slot's rmap");
 	if ((pte & X86_PTE_WRITABLE) && !x86_audit_may_write(slot, gfn, n))
 		x86_audit_fail(a, as_id, gfn, level, pte,
 			       slot->flags & KVM_MEM_READONLY ?
@@ -126,63 +123,33 @@ static void x86_audit_leaf(struct x86_audit *a, int as_id,
 	x86_audit_host(a, slot, gfn, level, pte);
 }
 
-static void x86_audit_entry(struct x86_mmu *mmu, int as_id,
-			    kvm_memslot_gfn_t gfn, int level, u64 *sptep,
-			    void *data)
+static int x86_audit_entry(const struct x86_walk_ctx *ctx)
 {
-	struct x86_audit *a = data;
-	u64 pte = READ_ONCE(*sptep);
+	struct x86_audit *a = ctx->arg;
+	kvm_memslot_gfn_t gfn = ctx->gfn;
+	int as_id = ctx->as_id, level = ctx->level;
+	struct x86_mmu *mmu = ctx->mmu;
+	u64 pte = READ_ONCE(*ctx->sptep);
 	struct kvm_memory_slot *slot;
 
 	if (x86_pte_is_mmio(mmu->fmt, pte)) {
-		if (level != 1)
+		if (level != 1) {
 			x86_audit_fail(a, as_id, gfn, level, pte, "MMIO entry above level 1");
-		if (!x86_mmu_mmio_is_current(mmu, as_id, pte, a->slots->generation))
-			return;
+			return 0;
+		}
+		if (!x86_mmu_mmio_is_current(ctx->sptep, pte, a->slots->generation))
+			return 0;
 		slot = kvm_memslot_find_gfn(a->slots, gfn);
 		if (slot && !kvm_memslot_is_invalid(slot))
 			x86_audit_fail(a, as_id, gfn, level, pte,
 				       "current MMIO entry for a gfn a slot backs");
-		return;
+		return 0;
 	}
 	if (!x86_pte_present(mmu->fmt, pte)) {
 		x86_audit_fail(a, as_id, gfn, level, pte, "unrecognized non-present entry");
-		return;
-	}
-	x86_audit_leaf(a, as_id, gfn, level, sptep, pte);
-}
-
-/* Every entry a slot's rmap names must be the leaf the tables have there. */
-static int x86_audit_rmap(struct kvm_memory_slot *slot, void *data)
-{
-	struct x86_audit *a = data;
-	struct x86_rmap *rmap = slot->arch;
-	int level;
-	u32 i;
-
-	if (!rmap)
 		return 0;
-	for (level = 1; level <= 2; level++) {
-		struct x86_rmap_level *l = &rmap->level[level - 1];
-
-		for (i = 0; i < l->nr; i++) {
-			kvm_memslot_gfn_t gfn = x86_rmap_gfn(slot, l->list[i], level);
-			u64 *sptep = l->sptep[l->list[i]];
-			u64 pte = sptep ? READ_ONCE(*sptep) : 0;
-
-			if (!sptep || l->pos[l->list[i]] != i)
-				x86_audit_fail(a, slot->as_id, gfn, level, pte,
-					       "rmap list corrupt");
-			else if (!a->mmu ||
-				 sptep != x86_mmu_lookup(a->mmu, slot->as_id, gfn, level))
-				x86_audit_fail(a, slot->as_id, gfn, level, pte,
-					       "rmap names an entry the tables do not use");
-			else if (!x86_pte_present(a->mmu->fmt, pte) ||
-				 !x86_pte_is_leaf(pte, level))
-				x86_audit_fail(a, slot->as_id, gfn, level, pte,
-					       "rmap names an entry that is no leaf");
-		}
 	}
+	x86_audit_leaf(a, as_id, gfn, level, ctx->sptep, pte);
 	return 0;
 }
 
@@ -190,18 +157,23 @@ static int x86_audit_rmap(struct kvm_memory_slot *slot, void *data)
  * x86_mmu_audit() - the audit hook: count translations breaking invariants
  * @vm: the VM; slots_lock, its SRCU and mmu_lock held
  *
- * Checked: every leaf is backed by a live slot that covers it whole and
- * names it in its rmap; no writable leaf on a read-only slot or on a
- * dirty-logged page whose dirty bit is clear; no MMIO entry that a walk
- * would honour for a gfn a slot backs; no unrecognized entry; every rmap
- * entry is the leaf the tables use for its gfn; every leaf maps the page
- * the host maps at the slot's address, writable only if the host's is.
+ * Checked: every leaf is backed by a live slot that covers it whole; no
+ * writable leaf on a read-only slot or on a dirty-logged page whose dirty
+ * bit is clear; no MMIO entry that a walk would honour for a gfn a slot
+ * backs, and none above the last level; no unrecognized entry; every leaf
+ * maps the page the host maps at the slot's address, writable only if the
+ * host's is.
  *
  * Return: the number of violations, each also logged with pr_err().
  */
 unsigned long x86_mmu_audit(struct kvm_memslot_vm *vm)
 {
 	struct x86_audit a = { .vm = vm };
+	struct x86_walker walker = {
+		.cb = x86_audit_entry,
+		.arg = &a,
+		.flags = X86_WALK_LEAF,
+	};
 	int as_id;
 
 	lockdep_assert_held(&vm->slots_lock);
@@ -210,8 +182,8 @@ unsigned long x86_mmu_audit(struct kvm_memslot_vm *vm)
 	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++) {
 		a.slots = kvm_memslots_get(vm, as_id);
 		if (a.mmu)
-			x86_mmu_for_each_entry(a.mmu, as_id, x86_audit_entry, &a);
-		kvm_memslot_visit_all(a.slots, x86_audit_rmap, &a);
+			x86_mmu_walk_range(a.mmu, as_id, 0,
+					   BIT_ULL(X86_MMU_GFN_BITS), &walker);
 	}
 	return a.violations;
 }

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvm-memslot x86 backend: the per-slot reverse map.
+ * kvm-memslot x86 backend: from a slot's gfns to its translations.
  *
- * With one table per address space, a gfn has at most one entry per level,
- * so the rmap of a slot is an array of entry pointers per level, indexed by
- * the gfn (or 2 MiB frame) relative to the slot.  Next to it, a compact
- * list of the indexes that have an entry: removing or aging everything a
- * slot maps walks that list, so it costs what the slot maps, never its
- * size nor the rest of guest memory.  A range is walked by index or by the
- * list, whichever is shorter.
+ * With one set of tables per address space, a gfn has at most one leaf,
+ * at a place the gfn determines, and a 2 MiB leaf is only made inside one
+ * slot.  So the tables are the reverse map: the translations of a slot
+ * (or of a range of it) are the leaves x86_mmu_walk_range() finds in its
+ * gfn range, and the walk skips every entry that points nowhere.  That
+ * costs what is mapped in the range, not the size of the slot, and a slot
+ * needs no per-page metadata: a 1 TiB slot costs nothing until it is used.
  *
- * Everything here runs with vm->mmu_lock held, except allocation and
- * freeing, which happen while no entry can refer to the rmap.
+ * Everything here runs with vm->mmu_lock held.  The zap of a whole slot
+ * (x86_rmap_zap_slot()) drops it every X86_RMAP_ZAP_BATCH entries, after a
+ * remote TLB flush, so a slot with TiBs mapped never holds the lock long.
  */
 #include <linux/atomic.h>
 #include <linux/bitops.h>
@@ -19,177 +20,15 @@
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
-#include <linux/printk.h>
-#include <linux/slab.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <asm/page.h>
 #include <asm/processor.h>
 
 #include "mmu.h"
 
-/* What x86_rmap_range() does to each entry it finds. */
-enum x86_rmap_op {
-	X86_RMAP_ZAP,
-	X86_RMAP_AGE,
-	X86_RMAP_TEST_AGE,
-};
-
-/**
- * x86_rmap_index() - where a gfn is in a slot's rmap
- * @slot:  the slot, which contains @gfn
- * @gfn:   guest frame number
- * @level: 1 (4 KiB) or 2 (2 MiB frame)
- *
- * Return: the index into @slot's rmap at @level.
- */
-u32 x86_rmap_index(const struct kvm_memory_slot *slot, kvm_memslot_gfn_t gfn,
-		   int level)
-{
-	if (level == 1)
-		return gfn - slot->base_gfn;
-	return (gfn >> X86_MMU_LEVEL_BITS) - (slot->base_gfn >> X86_MMU_LEVEL_BITS);
-}
-
-/**
- * x86_rmap_gfn() - the first gfn of an rmap index
- * @slot:  the slot
- * @index: index into @slot's rmap at @level
- * @level: 1 (4 KiB) or 2 (2 MiB frame)
- *
- * Return: the gfn (for level 2, the first gfn of the frame).
- */
-kvm_memslot_gfn_t x86_rmap_gfn(const struct kvm_memory_slot *slot, u32 index,
-			       int level)
-{
-	if (level == 1)
-		return slot->base_gfn + index;
-	return ((slot->base_gfn >> X86_MMU_LEVEL_BITS) + index) << X86_MMU_LEVEL_BITS;
-}
-
-static void x86_rmap_free_level(struct x86_rmap_level *l)
-{
-	kvfree(l->sptep);
-	kvfree(l->pos);
-	kvfree(l->list);
-}
-
-/**
- * x86_rmap_alloc() - allocate the rmap of a new slot into slot->arch
- * @slot: the slot being created or moved; slots_lock held
- *
- * Return: 0 or -ENOMEM.
- */
-int x86_rmap_alloc(struct kvm_memory_slot *slot)
-{
-	kvm_memslot_gfn_t last = kvm_memslot_end(slot) - 1;
-	struct x86_rmap *rmap;
-	int level;
-
-	rmap = kzalloc(sizeof(*rmap), GFP_KERNEL_ACCOUNT);
-	if (!rmap)
-		return -ENOMEM;
-	rmap->nr_frames = x86_rmap_index(slot, last, 2) + 1;
-
-	for (level = 1; level <= 2; level++) {
-		struct x86_rmap_level *l = &rmap->level[level - 1];
-		unsigned long n = level == 1 ? slot->npages : rmap->nr_frames;
-
-		/* @pos and @list are only read where @sptep says they are set. */
-		l->sptep = kvcalloc(n, sizeof(*l->sptep), GFP_KERNEL_ACCOUNT);
-		l->pos = kvmalloc_array(n, sizeof(*l->pos), GFP_KERNEL_ACCOUNT);
-		l->list = kvmalloc_array(n, sizeof(*l->list), GFP_KERNEL_ACCOUNT);
-		if (!l->sptep || !l->pos || !l->list)
-			goto err;
-	}
-	slot->arch = rmap;
-	return 0;
-
-err:
-	for (level = 1; level <= 2; level++)
-		x86_rmap_free_level(&rmap->level[level - 1]);
-	kfree(rmap);
-	return -ENOMEM;
-}
-
-/**
- * x86_rmap_free() - free slot->arch
- * @slot: the slot; none of its entries may remain in the tables
- */
-void x86_rmap_free(struct kvm_memory_slot *slot)
-{
-	struct x86_rmap *rmap = slot->arch;
-
-	if (!rmap)
-		return;
-	/* A bug, but the entries' tables may be gone: only report it. */
-	if (rmap->level[0].nr || rmap->level[1].nr)
-		pr_err("kvm_memslot: x86: slot %u freed with %u + %u translations\n",
-		       slot->id, rmap->level[0].nr, rmap->level[1].nr);
-	x86_rmap_free_level(&rmap->level[0]);
-	x86_rmap_free_level(&rmap->level[1]);
-	kfree(rmap);
-	slot->arch = NULL;
-}
-
-/**
- * x86_rmap_add() - record the entry that maps an index
- * @rmap:  the slot's rmap; mmu_lock held
- * @level: 1 or 2
- * @index: see x86_rmap_index()
- * @sptep: the entry
- */
-void x86_rmap_add(struct x86_rmap *rmap, int level, u32 index, u64 *sptep)
-{
-	struct x86_rmap_level *l = &rmap->level[level - 1];
-
-	if (!l->sptep[index]) {
-		l->pos[index] = l->nr;
-		l->list[l->nr++] = index;
-	}
-	l->sptep[index] = sptep;
-}
-
-/**
- * x86_rmap_del() - forget the entry of an index, if any
- * @rmap:  the slot's rmap; mmu_lock held
- * @level: 1 or 2
- * @index: see x86_rmap_index()
- *
- * The entry itself is the caller's to clear.  The last index of the list
- * takes the removed one's place, so a walk of the list from its end may
- * remove the index it is at.
- */
-void x86_rmap_del(struct x86_rmap *rmap, int level, u32 index)
-{
-	struct x86_rmap_level *l = &rmap->level[level - 1];
-	u32 pos, last;
-
-	if (!l->sptep[index])
-		return;
-	l->sptep[index] = NULL;
-	pos = l->pos[index];
-	last = l->list[--l->nr];
-	l->list[pos] = last;
-	l->pos[last] = pos;
-}
-
-/**
- * x86_rmap_forget() - empty an rmap without touching the entries
- * @rmap: the rmap; mmu_lock held; the tables are being torn down
- */
-void x86_rmap_forget(struct x86_rmap *rmap)
-{
-	int level;
-	u32 i;
-
-	for (level = 1; level <= 2; level++) {
-		struct x86_rmap_level *l = &rmap->level[level - 1];
-
-		for (i = 0; i < l->nr; i++)
-			l->sptep[l->list[i]] = NULL;
-		l->nr = 0;
-	}
-}
+/* Entries a slot zap reads per hold of mmu_lock. */
+#define X86_RMAP_ZAP_BATCH	4096
 
 /*
  * Clear @bits of an entry and return its old value.  A walker sets A and D
@@ -204,36 +43,122 @@ static u64 x86_pte_clear(u64 *sptep, u64 bits)
 	return old;
 }
 
-/* Zap the entry of @index; the caller flushes before anything relies on it. */
-static void x86_rmap_zap(struct x86_rmap *rmap, int level, u32 index)
+static bool x86_visit_is_leaf(const struct x86_walk_ctx *ctx)
 {
-	WRITE_ONCE(*rmap->level[level - 1].sptep[index], 0);
-	x86_rmap_del(rmap, level, index);
+	return ctx->visit == X86_WALK_LEAF &&
+	       x86_pte_present(ctx->mmu->fmt, ctx->old);
 }
 
 /**
- * x86_rmap_zap_slot() - zap every translation of a slot
- * @slot: the slot (possibly INVALID); mmu_lock held
- *
- * Return: true if anything was zapped (a remote TLB flush is needed).
+ * struct x86_zap - what a zap walk did and may do
+ * @start:   first gfn whose tables may be freed
+ * @end:     one past the last
+ * @reclaim: free tables that map nothing but gfns of [@start, @end)
+ * @flush:   a present entry was removed: flush before freeing anything
+ * @freed:   tables detached, chained through page_private(), to free
+ *           after the flush
  */
-bool x86_rmap_zap_slot(const struct kvm_memory_slot *slot)
+struct x86_zap {
+	kvm_memslot_gfn_t start;
+	kvm_memslot_gfn_t end;
+	bool reclaim;
+	bool flush;
+	struct page *freed;
+};
+
+static int x86_zap_visit(const struct x86_walk_ctx *ctx)
 {
-	struct x86_rmap *rmap = slot->arch;
-	bool zapped = false;
-	int level;
+	struct x86_zap *zap = ctx->arg;
+	struct page *page;
 
-	if (!rmap)
-		return false;
-	for (level = 1; level <= 2; level++) {
-		struct x86_rmap_level *l = &rmap->level[level - 1];
-
-		while (l->nr) {
-			x86_rmap_zap(rmap, level, l->list[l->nr - 1]);
-			zapped = true;
+	if (ctx->visit == X86_WALK_LEAF) {
+		/* MMIO entries stay: they are a cache, valid or not. */
+		if (x86_pte_present(ctx->mmu->fmt, ctx->old)) {
+			WRITE_ONCE(*ctx->sptep, 0);
+			zap->flush = true;
 		}
+		return 0;
 	}
-	return zapped;
+
+	/*
+	 * After its entries: a table that only maps gfns of the range maps
+	 * nothing any more (its leaves are zapped, its tables detached) but
+	 * MMIO entries, which may go too.  Free it once no walker can be
+	 * inside it.
+	 */
+	if (!zap->reclaim || ctx->gfn < zap->start ||
+	    ctx->gfn + x86_mmu_level_pages(ctx->level) > zap->end)
+		return 0;
+	WRITE_ONCE(*ctx->sptep, 0);
+	page = virt_to_page(x86_mmu_pte_table(ctx->old));
+	set_page_private(page, (unsigned long)zap->freed);
+	zap->freed = page;
+	zap->flush = true;
+	return 0;
+}
+
+/**
+ * x86_rmap_zap_slot() - zap every translation of a slot, free its tables
+ * @vm:   the VM; mmu_lock not held (it is taken in batches)
+ * @slot: the slot (possibly INVALID), from which no fault can map any more
+ *
+ * Tables that map nothing but gfns of @slot are freed too, so deleting a
+ * slot gives back the memory its translations took.  Between two batches
+ * the lock is dropped, after a remote TLB flush if anything was removed:
+ * a concurrent invalidation that finds an entry already gone must not be
+ * able to skip the flush its pages need.
+ */
+void x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
+		       const struct kvm_memory_slot *slot)
+{
+	struct x86_zap zap = {
+		.start = slot->base_gfn,
+		.end = kvm_memslot_end(slot),
+		.reclaim = true,
+	};
+	struct x86_walker walker = {
+		.cb = x86_zap_visit,
+		.arg = &zap,
+		.flags = X86_WALK_LEAF | X86_WALK_TABLE_POST,
+		.budget = X86_RMAP_ZAP_BATCH,
+	};
+	kvm_memslot_gfn_t next = zap.start;
+	struct x86_mmu *mmu;
+	int r;
+
+	do {
+		spin_lock(&vm->mmu_lock);
+		mmu = vm->arch;
+		if (!mmu) {
+			spin_unlock(&vm->mmu_lock);
+			return;
+		}
+		walker.visited = 0;
+		r = x86_mmu_walk_range(mmu, slot->as_id, next, zap.end, &walker);
+		if (zap.flush)
+			x86_mmu_flush_remote_tlbs(vm);
+		x86_mmu_free_detached(mmu, zap.freed);
+		spin_unlock(&vm->mmu_lock);
+
+		zap.flush = false;
+		zap.freed = NULL;
+		next = walker.next;
+		cond_resched();
+	} while (r == -EAGAIN);
+}
+
+static int x86_protect_visit(const struct x86_walk_ctx *ctx)
+{
+	bool *flush = ctx->arg;
+
+	if (!x86_visit_is_leaf(ctx))
+		return 0;
+	if (ctx->level == 2)
+		WRITE_ONCE(*ctx->sptep, 0);
+	else
+		x86_pte_clear(ctx->sptep, X86_PTE_WRITABLE);
+	*flush = true;
+	return 0;
 }
 
 /**
@@ -249,102 +174,54 @@ bool x86_rmap_zap_slot(const struct kvm_memory_slot *slot)
 bool x86_rmap_protect_slot(struct x86_mmu *mmu,
 			   const struct kvm_memory_slot *slot)
 {
-	struct x86_rmap *rmap = slot->arch;
-	struct x86_rmap_level *l;
-	bool flush;
-	u32 i;
+	bool flush = false;
+	struct x86_walker walker = {
+		.cb = x86_protect_visit,
+		.arg = &flush,
+		.flags = X86_WALK_LEAF,
+	};
 
-	if (!rmap)
-		return false;
-	flush = rmap->level[0].nr || rmap->level[1].nr;
-	l = &rmap->level[1];
-	while (l->nr)
-		x86_rmap_zap(rmap, 2, l->list[l->nr - 1]);
-
-	l = &rmap->level[0];
-	for (i = 0; i < l->nr; i++)
-		x86_pte_clear(l->sptep[l->list[i]], X86_PTE_WRITABLE);
+	x86_mmu_walk_range(mmu, slot->as_id, slot->base_gfn,
+			   kvm_memslot_end(slot), &walker);
 	return flush;
 }
 
-/* Apply @op to one entry; true if it zapped, or found the entry young. */
-static bool x86_rmap_apply(struct x86_mmu *mmu, struct x86_rmap *rmap,
-			   int level, u32 index, enum x86_rmap_op op)
+static int x86_age_visit(const struct x86_walk_ctx *ctx)
 {
-	u64 *sptep = rmap->level[level - 1].sptep[index];
+	bool *young = ctx->arg;
+	u64 accessed = ctx->mmu->fmt->accessed;
 
-	switch (op) {
-	case X86_RMAP_ZAP:
-		x86_rmap_zap(rmap, level, index);
-		return true;
-	case X86_RMAP_AGE:
-		return x86_pte_clear(sptep, mmu->fmt->accessed) & mmu->fmt->accessed;
-	case X86_RMAP_TEST_AGE:
-		return READ_ONCE(*sptep) & mmu->fmt->accessed;
-	}
-	return false;
+	if (x86_visit_is_leaf(ctx) &&
+	    (x86_pte_clear(ctx->sptep, accessed) & accessed))
+		*young = true;
+	return 0;
+}
+
+static int x86_test_age_visit(const struct x86_walk_ctx *ctx)
+{
+	/* The first young entry answers; the walk ends there. */
+	return x86_visit_is_leaf(ctx) &&
+	       (READ_ONCE(*ctx->sptep) & ctx->mmu->fmt->accessed);
 }
 
 /*
- * Apply @op to the entries of indexes [@first, @end) at @level: by index
- * if the range is shorter than the list, else by the list, from its end
- * (see x86_rmap_del()).
+ * Walk the part of @range inside its slot with @walker.  A 2 MiB leaf
+ * overlapping it at all is visited (zapped, aged) whole.
  */
-static bool x86_rmap_range_level(struct x86_mmu *mmu, struct x86_rmap *rmap,
-				 int level, u32 first, u32 end,
-				 enum x86_rmap_op op)
-{
-	struct x86_rmap_level *l = &rmap->level[level - 1];
-	bool ret = false;
-	u32 i;
-
-	if (end - first <= l->nr) {
-		for (i = first; i < end; i++) {
-			if (!l->sptep[i])
-				continue;
-			ret |= x86_rmap_apply(mmu, rmap, level, i, op);
-			if (ret && op == X86_RMAP_TEST_AGE)
-				break;
-		}
-		return ret;
-	}
-
-	for (i = l->nr; i-- > 0;) {
-		u32 index = l->list[i];
-
-		if (index < first || index >= end)
-			continue;
-		ret |= x86_rmap_apply(mmu, rmap, level, index, op);
-		if (ret && op == X86_RMAP_TEST_AGE)
-			break;
-	}
-	return ret;
-}
-
-static bool x86_rmap_range(struct kvm_memslot_vm *vm,
-			   const struct kvm_memslot_gfn_range *range,
-			   enum x86_rmap_op op)
+static int x86_rmap_range(struct kvm_memslot_vm *vm,
+			  const struct kvm_memslot_gfn_range *range,
+			  struct x86_walker *walker)
 {
 	const struct kvm_memory_slot *slot = range->slot;
-	struct x86_rmap *rmap = slot->arch;
 	struct x86_mmu *mmu = vm->arch;
 	kvm_memslot_gfn_t start, end;
-	bool ret;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	start = max(range->start, slot->base_gfn);
 	end = min(range->end, kvm_memslot_end(slot));
-	if (!mmu || !rmap || start >= end)
-		return false;
-
-	ret = x86_rmap_range_level(mmu, rmap, 1, x86_rmap_index(slot, start, 1),
-				   x86_rmap_index(slot, end - 1, 1) + 1, op);
-	if (ret && op == X86_RMAP_TEST_AGE)
-		return true;
-	/* A 2 MiB leaf overlapping the range at all goes (or ages) whole. */
-	ret |= x86_rmap_range_level(mmu, rmap, 2, x86_rmap_index(slot, start, 2),
-				    x86_rmap_index(slot, end - 1, 2) + 1, op);
-	return ret;
+	if (!mmu || start >= end)
+		return 0;
+	return x86_mmu_walk_range(mmu, slot->as_id, start, end, walker);
 }
 
 /**
@@ -352,12 +229,23 @@ static bool x86_rmap_range(struct kvm_memslot_vm *vm,
  * @vm:    the VM; mmu_lock held
  * @range: gfns of one slot (possibly INVALID)
  *
+ * Tables stay (the caller flushes after this returns, too late to free
+ * them here); the next delete of the slot frees them.
+ *
  * Return: true if anything was zapped; the caller flushes remote TLBs.
  */
 bool x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
 			  const struct kvm_memslot_gfn_range *range)
 {
-	return x86_rmap_range(vm, range, X86_RMAP_ZAP);
+	struct x86_zap zap = {};
+	struct x86_walker walker = {
+		.cb = x86_zap_visit,
+		.arg = &zap,
+		.flags = X86_WALK_LEAF,
+	};
+
+	x86_rmap_range(vm, range, &walker);
+	return zap.flush;
 }
 
 /**
@@ -370,7 +258,15 @@ bool x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
 bool x86_rmap_age_range(struct kvm_memslot_vm *vm,
 			const struct kvm_memslot_gfn_range *range)
 {
-	return x86_rmap_range(vm, range, X86_RMAP_AGE);
+	bool young = false;
+	struct x86_walker walker = {
+		.cb = x86_age_visit,
+		.arg = &young,
+		.flags = X86_WALK_LEAF,
+	};
+
+	x86_rmap_range(vm, range, &walker);
+	return young;
 }
 
 /**
@@ -384,7 +280,12 @@ bool x86_rmap_age_range(struct kvm_memslot_vm *vm,
 bool x86_rmap_test_age_range(struct kvm_memslot_vm *vm,
 			     const struct kvm_memslot_gfn_range *range)
 {
-	return x86_rmap_range(vm, range, X86_RMAP_TEST_AGE);
+	struct x86_walker walker = {
+		.cb = x86_test_age_visit,
+		.flags = X86_WALK_LEAF,
+	};
+
+	return x86_rmap_range(vm, range, &walker) > 0;
 }
 
 /**
@@ -404,27 +305,29 @@ bool x86_rmap_protect_gfns(struct kvm_memslot_vm *vm,
 			   const struct kvm_memory_slot *slot,
 			   kvm_memslot_gfn_t gfn_offset, unsigned long mask)
 {
-	struct x86_rmap *rmap = slot->arch;
+	struct x86_mmu *mmu = vm->arch;
 	bool flush = false;
 
 	lockdep_assert_held(&vm->mmu_lock);
-	if (!vm->arch || !rmap)
+	if (!mmu)
 		return false;
 
 	while (mask) {
 		kvm_memslot_gfn_t offset = gfn_offset + __ffs(mask);
+		kvm_memslot_gfn_t gfn = slot->base_gfn + offset;
 		u64 *sptep;
-		u32 frame;
 
 		mask &= mask - 1;
 		if (offset >= slot->npages)
 			break;
-		sptep = rmap->level[0].sptep[offset];
-		if (sptep && (x86_pte_clear(sptep, X86_PTE_WRITABLE) & X86_PTE_WRITABLE))
+		sptep = x86_mmu_lookup(mmu, slot->as_id, gfn, 1);
+		if (sptep && x86_pte_present(mmu->fmt, READ_ONCE(*sptep)) &&
+		    (x86_pte_clear(sptep, X86_PTE_WRITABLE) & X86_PTE_WRITABLE))
 			flush = true;
-		frame = x86_rmap_index(slot, slot->base_gfn + offset, 2);
-		if (rmap->level[1].sptep[frame]) {
-			x86_rmap_zap(rmap, 2, frame);
+		sptep = x86_mmu_lookup(mmu, slot->as_id, gfn, 2);
+		if (sptep && x86_pte_present(mmu->fmt, READ_ONCE(*sptep)) &&
+		    (READ_ONCE(*sptep) & X86_PTE_LARGE)) {
+			WRITE_ONCE(*sptep, 0);
 			flush = true;
 		}
 	}

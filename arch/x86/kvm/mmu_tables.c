@@ -37,11 +37,15 @@
 #define X86_MMIO_GEN_FIELD(gen)	(((gen) >> 1) & (BIT_ULL(X86_MMIO_GEN_BITS) - 1))
 #define X86_MMIO_GEN_EPOCH(gen)	((gen) >> (X86_MMIO_GEN_BITS + 1))
 
-/*
- * The one place that asks the generic side for a remote TLB flush; after
- * it returns, no vCPU is still walking with anything read before the call.
+/**
+ * x86_mmu_flush_remote_tlbs() - the one place that asks for a remote flush
+ * @vm: the VM; mmu_lock may be held
+ *
+ * After it returns, no vCPU is still walking with anything read before
+ * the call: table pages detached before it may be freed, and so may the
+ * pages removed translations mapped.
  */
-static void x86_mmu_flush_remote_tlbs(struct kvm_memslot_vm *vm)
+void x86_mmu_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 {
 	kvm_memslot_flush_remote_tlbs(vm);
 }
@@ -71,29 +75,152 @@ static u64 x86_mmu_pte_of_table(const struct x86_mmu_fmt *fmt, u64 *table)
 	return (__pa(table) & X86_PTE_PFN_MASK) | fmt->table;
 }
 
-/* Frees @table and every table below it; nothing may walk them any more. */
-static void x86_mmu_free_tables(const struct x86_mmu_fmt *fmt, u64 *table,
-				int level)
+static int x86_mmu_walk_table(struct x86_walk_ctx *ctx,
+			      struct x86_walker *w, u64 *table, int level,
+			      kvm_memslot_gfn_t base, kvm_memslot_gfn_t start,
+			      kvm_memslot_gfn_t end)
 {
-	unsigned int i;
+	u64 pages = x86_mmu_level_pages(level);
+	unsigned int i = start > base ? x86_mmu_index(start, level) : 0;
+	int r;
 
-	for (i = 0; level > 1 && i < X86_MMU_ENTRIES; i++) {
-		u64 pte = table[i];
+	for (; i < X86_MMU_ENTRIES; i++) {
+		kvm_memslot_gfn_t gfn = base + i * pages;
+		u64 pte;
 
-		if (x86_pte_present(fmt, pte) && !x86_pte_is_leaf(pte, level))
-			x86_mmu_free_tables(fmt, x86_mmu_pte_table(pte), level - 1);
+		if (gfn >= end)
+			break;
+		if (w->budget && w->visited >= w->budget) {
+			w->next = max(gfn, start);
+			return -EAGAIN;
+		}
+		w->visited++;
+		pte = READ_ONCE(table[i]);
+		if (!pte)
+			continue;
+
+		ctx->gfn = gfn;
+		ctx->level = level;
+		ctx->sptep = &table[i];
+		ctx->old = pte;
+		if (!x86_pte_present(ctx->mmu->fmt, pte) ||
+		    x86_pte_is_leaf(pte, level)) {
+			if (w->flags & X86_WALK_LEAF) {
+				ctx->visit = X86_WALK_LEAF;
+				r = w->cb(ctx);
+				if (r)
+					return r;
+			}
+			continue;
+		}
+
+		if (w->flags & X86_WALK_TABLE_PRE) {
+			ctx->visit = X86_WALK_TABLE_PRE;
+			r = w->cb(ctx);
+			if (r)
+				return r;
+			/* The visitor may have replaced the entry. */
+			pte = READ_ONCE(table[i]);
+			if (!x86_pte_present(ctx->mmu->fmt, pte) ||
+			    x86_pte_is_leaf(pte, level))
+				continue;
+		}
+		r = x86_mmu_walk_table(ctx, w, x86_mmu_pte_table(pte), level - 1,
+				       gfn, start, end);
+		if (r)
+			return r;
+		if (w->flags & X86_WALK_TABLE_POST) {
+			ctx->gfn = gfn;
+			ctx->level = level;
+			ctx->sptep = &table[i];
+			ctx->old = pte;
+			ctx->visit = X86_WALK_TABLE_POST;
+			r = w->cb(ctx);
+			if (r)
+				return r;
+		}
 	}
+	return 0;
+}
+
+/**
+ * x86_mmu_walk_range() - visit the entries that map a gfn range
+ * @mmu:    the tables; mmu_lock held, or nothing can change them any more
+ * @as_id:  address space
+ * @start:  first gfn
+ * @end:    one past the last gfn
+ * @walker: the visitor, the visits it wants and the budget
+ *
+ * See X86_WALK_LEAF.  Entries are visited when they map any gfn of the
+ * range, so a 2 MiB leaf is visited whole for one of its pages.  The
+ * recursion is as deep as the tables (4 levels).
+ *
+ * Return: 0 once the range is walked; -EAGAIN if @walker's budget ran
+ * out, with @walker->next the gfn to resume at; or what a visitor
+ * returned to end the walk.
+ */
+int x86_mmu_walk_range(struct x86_mmu *mmu, int as_id, kvm_memslot_gfn_t start,
+		       kvm_memslot_gfn_t end, struct x86_walker *walker)
+{
+	struct x86_walk_ctx ctx = {
+		.mmu = mmu,
+		.as_id = as_id,
+		.arg = walker->arg,
+	};
+
+	end = min_t(u64, end, BIT_ULL(X86_MMU_GFN_BITS));
+	if (start >= end)
+		return 0;
+	return x86_mmu_walk_table(&ctx, walker, mmu->root[as_id],
+				  X86_MMU_LEVELS, 0, start, end);
+}
+
+/* A table page goes back clean: page_private() held its MMIO epoch. */
+static void x86_mmu_free_table(u64 *table)
+{
+	set_page_private(virt_to_page(table), 0);
 	free_page((unsigned long)table);
+}
+
+/* Frees each table after the walk of its entries; nothing walks them. */
+static int x86_mmu_free_visit(const struct x86_walk_ctx *ctx)
+{
+	x86_mmu_free_table(x86_mmu_pte_table(ctx->old));
+	return 0;
+}
+
+/**
+ * x86_mmu_free_detached() - free tables a visitor detached
+ * @mmu:   the tables
+ * @chain: detached table pages, chained through page_private(); a remote
+ *         TLB flush has happened since they were detached
+ */
+void x86_mmu_free_detached(struct x86_mmu *mmu, struct page *chain)
+{
+	while (chain) {
+		struct page *next = (struct page *)page_private(chain);
+
+		x86_mmu_free_table(page_address(chain));
+		mmu->nr_tables--;
+		chain = next;
+	}
 }
 
 static void x86_mmu_destroy(struct x86_mmu *mmu)
 {
+	struct x86_walker free_all = {
+		.cb = x86_mmu_free_visit,
+		.flags = X86_WALK_TABLE_POST,
+	};
 	int as_id;
 
-	for (as_id = 0; as_id < X86_NR_ADDRESS_SPACES; as_id++)
-		if (mmu->root[as_id])
-			x86_mmu_free_tables(mmu->fmt, mmu->root[as_id],
-					    X86_MMU_LEVELS);
+	for (as_id = 0; as_id < X86_NR_ADDRESS_SPACES; as_id++) {
+		if (!mmu->root[as_id])
+			continue;
+		x86_mmu_walk_range(mmu, as_id, 0, BIT_ULL(X86_MMU_GFN_BITS),
+				   &free_all);
+		free_page((unsigned long)mmu->root[as_id]);
+	}
 	kfree(mmu);
 }
 
@@ -182,6 +309,12 @@ u64 *x86_mmu_lookup(struct x86_mmu *mmu, int as_id, kvm_memslot_gfn_t gfn,
 	return &table[x86_mmu_index(gfn, level)];
 }
 
+/* The MMIO epoch of the last-level table that holds @sptep. */
+static unsigned long *x86_mmio_epoch_of(const u64 *sptep)
+{
+	return &page_private(virt_to_page(sptep));
+}
+
 static bool x86_mmio_gen_matches(u64 pte, u64 generation, u64 epoch)
 {
 	/* An odd generation was never cached (see x86_mmu_map_mmio()). */
@@ -193,74 +326,16 @@ static bool x86_mmio_gen_matches(u64 pte, u64 generation, u64 epoch)
 
 /**
  * x86_mmu_mmio_is_current() - whether walk() would honour an MMIO entry
- * @mmu:        the tables; mmu_lock held
- * @as_id:      address space of the entry
+ * @sptep:      where the entry is (a last-level table); mmu_lock held
  * @pte:        an MMIO entry
  * @generation: generation of that address space's current slot set
  *
  * Return: true if a walk with @generation would report MMIO for @pte.
  */
-bool x86_mmu_mmio_is_current(struct x86_mmu *mmu, int as_id, u64 pte,
-			     u64 generation)
+bool x86_mmu_mmio_is_current(const u64 *sptep, u64 pte, u64 generation)
 {
-	return x86_mmio_gen_matches(pte, generation, mmu->mmio_epoch[as_id]);
-}
-
-static void x86_mmu_visit_table(struct x86_mmu *mmu, int as_id, u64 *table,
-				int level, kvm_memslot_gfn_t base,
-				x86_mmu_visit_t fn, void *data)
-{
-	unsigned int shift = (level - 1) * X86_MMU_LEVEL_BITS;
-	unsigned int i;
-
-	for (i = 0; i < X86_MMU_ENTRIES; i++) {
-		kvm_memslot_gfn_t gfn = base | ((kvm_memslot_gfn_t)i << shift);
-		u64 pte = READ_ONCE(table[i]);
-
-		if (!pte)
-			continue;
-		if (x86_pte_present(mmu->fmt, pte) && !x86_pte_is_leaf(pte, level))
-			x86_mmu_visit_table(mmu, as_id, x86_mmu_pte_table(pte),
-					    level - 1, gfn, fn, data);
-		else
-			fn(mmu, as_id, gfn, level, &table[i], data);
-	}
-}
-
-/**
- * x86_mmu_for_each_entry() - visit every non-zero entry that is not a table
- * @mmu:   the tables; mmu_lock held
- * @as_id: address space
- * @fn:    called for each leaf, MMIO entry, or unrecognized entry
- * @data:  passed to @fn
- *
- * Costs the size of the tables: for the audit and for the rare zap of
- * every MMIO entry, never for a per-slot operation.
- */
-void x86_mmu_for_each_entry(struct x86_mmu *mmu, int as_id,
-			    x86_mmu_visit_t fn, void *data)
-{
-	x86_mmu_visit_table(mmu, as_id, mmu->root[as_id], X86_MMU_LEVELS, 0,
-			    fn, data);
-}
-
-static void x86_mmu_zap_mmio_entry(struct x86_mmu *mmu, int as_id,
-				   kvm_memslot_gfn_t gfn, int level,
-				   u64 *sptep, void *data)
-{
-	if (x86_pte_is_mmio(mmu->fmt, READ_ONCE(*sptep)))
-		WRITE_ONCE(*sptep, 0);
-}
-
-/**
- * x86_mmu_flush() - remote TLB flush
- * @vm: the VM
- *
- * After it, no vCPU uses a translation removed before the call.
- */
-void x86_mmu_flush(struct kvm_memslot_vm *vm)
-{
-	x86_mmu_flush_remote_tlbs(vm);
+	return x86_mmio_gen_matches(pte, generation,
+				    READ_ONCE(*x86_mmio_epoch_of(sptep)));
 }
 
 /**
@@ -286,26 +361,43 @@ enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 	kvm_memslot_gfn_t gfn = gpa >> PAGE_SHIFT;
 	const struct x86_mmu_fmt *fmt;
 	int level = X86_MMU_LEVELS;
-	u64 *table, epoch;
+	u64 *table, epoch = 0;
 
 	if (!mmu || as_id < 0 || as_id >= X86_NR_ADDRESS_SPACES ||
 	    gfn >> X86_MMU_GFN_BITS)
 		return KVM_MEMSLOT_WALK_MISS;
 	fmt = mmu->fmt;
 
-	epoch = READ_ONCE(mmu->mmio_epoch[as_id]);
-	/* Pairs with x86_mmu_map_mmio(): the epoch before the entries. */
-	smp_rmb();
-
 	table = mmu->root[as_id];
 	for (;;) {
 		u64 *sptep = &table[x86_mmu_index(gfn, level)];
-		u64 pte = READ_ONCE(*sptep);
-		u64 new;
+		u64 pte, new;
 
-		if (x86_pte_is_mmio(fmt, pte))
+		if (level == 1) {
+			epoch = READ_ONCE(*x86_mmio_epoch_of(sptep));
+			/*
+			 * Pairs with the first smp_wmb() of
+			 * x86_mmu_map_mmio(): entries of an older epoch
+			 * are cleared before the table's epoch moves on.
+			 */
+			smp_rmb();
+		}
+		pte = READ_ONCE(*sptep);
+		if (x86_pte_is_mmio(fmt, pte)) {
+			if (level != 1)
+				return KVM_MEMSLOT_WALK_MISS;
+			/*
+			 * Pairs with the second smp_wmb() of
+			 * x86_mmu_map_mmio(): an entry of a newer epoch
+			 * is written after the epoch, so reading it means
+			 * reading that epoch here, and no match.
+			 */
+			smp_rmb();
+			if (READ_ONCE(*x86_mmio_epoch_of(sptep)) != epoch)
+				return KVM_MEMSLOT_WALK_MISS;
 			return x86_mmio_gen_matches(pte, generation, epoch) ?
 			       KVM_MEMSLOT_WALK_MMIO : KVM_MEMSLOT_WALK_MISS;
+		}
 		if (!x86_pte_present(fmt, pte))
 			return KVM_MEMSLOT_WALK_MISS;
 		if (!x86_pte_is_leaf(pte, level)) {
@@ -334,9 +426,8 @@ enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 
 /*
  * The entry for @gfn at @level, creating the tables above it from
- * @cache.  A 2 MiB leaf on the way is zapped (through @slot's rmap) to
- * make room for a table, and *@flush set: the other pages of its frame
- * lose their translation.
+ * @cache.  A 2 MiB leaf on the way is zapped to make room for a table,
+ * and *@flush set: the other pages of its frame lose their translation.
  */
 static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 			    const struct kvm_memory_slot *slot,
@@ -353,8 +444,6 @@ static u64 *x86_mmu_descend(struct x86_mmu *mmu,
 		u64 *child;
 
 		if (x86_pte_present(fmt, pte) && x86_pte_is_leaf(pte, lvl)) {
-			/* Only a leaf inside @slot can cover a gfn of @slot. */
-			x86_rmap_del(slot->arch, lvl, x86_rmap_index(slot, gfn, lvl));
 			WRITE_ONCE(*sptep, 0);
 			*flush = true;
 			pte = 0;
@@ -391,33 +480,6 @@ static bool x86_mmu_large_ok(const struct kvm_memory_slot *slot,
 	return !(slot->flags & KVM_MEM_LOG_DIRTY_PAGES);
 }
 
-/*
- * Replace the table under the level 2 entry @sptep by nothing, dropping
- * the 4 KiB translations it held from @slot's rmap.  Return the table,
- * which the caller frees after a remote TLB flush.
- */
-static u64 *x86_mmu_detach_table(struct x86_mmu *mmu,
-				 const struct kvm_memory_slot *slot,
-				 u64 *sptep, kvm_memslot_gfn_t frame)
-{
-	u64 *child = x86_mmu_pte_table(READ_ONCE(*sptep));
-	unsigned int i;
-
-	for (i = 0; i < X86_MMU_ENTRIES; i++) {
-		u64 pte = READ_ONCE(child[i]);
-
-		if (!pte)
-			continue;
-		/* MMIO entries are in no rmap; translations are in @slot's. */
-		if (x86_pte_present(mmu->fmt, pte))
-			x86_rmap_del(slot->arch, 1,
-				     x86_rmap_index(slot, frame + i, 1));
-		WRITE_ONCE(child[i], 0);
-	}
-	WRITE_ONCE(*sptep, 0);
-	return child;
-}
-
 /**
  * x86_mmu_map() - install a translation
  * @vm:       the VM; mmu_lock held
@@ -449,7 +511,6 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
 		int level, struct kvm_memslot_mmu_cache *cache)
 {
-	struct x86_rmap *rmap = slot->arch;
 	const struct x86_mmu_fmt *fmt;
 	u64 *sptep, pte, *detached = NULL;
 	struct x86_mmu *mmu;
@@ -458,7 +519,7 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	lockdep_assert_held(&vm->mmu_lock);
 	if (kvm_memslot_is_invalid(slot))
 		return -EAGAIN;
-	if (!rmap || gfn < slot->base_gfn || gfn >= kvm_memslot_end(slot) ||
+	if (gfn < slot->base_gfn || gfn >= kvm_memslot_end(slot) ||
 	    gfn >> X86_MMU_GFN_BITS || ((u64)pfn << PAGE_SHIFT) & ~X86_PTE_PFN_MASK ||
 	    level < 1 || level > 2)
 		return -EINVAL;
@@ -486,8 +547,14 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	}
 
 	pte = READ_ONCE(*sptep);
+	/*
+	 * A 2 MiB leaf over a table of 4 KiB entries: the table is detached
+	 * whole, and its entries (translations of this slot, or MMIO ones)
+	 * go with it.
+	 */
 	if (level == 2 && x86_pte_present(fmt, pte) && !(pte & X86_PTE_LARGE)) {
-		detached = x86_mmu_detach_table(mmu, slot, sptep, gfn);
+		detached = x86_mmu_pte_table(pte);
+		WRITE_ONCE(*sptep, 0);
 		flush = true;
 	}
 
@@ -501,7 +568,6 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	 * and reads this one.
 	 */
 	WRITE_ONCE(*sptep, pte);
-	x86_rmap_add(rmap, level, x86_rmap_index(slot, gfn, level), sptep);
 
 	/*
 	 * Before mmu_lock is dropped, so that nothing the removed entries
@@ -511,7 +577,7 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	if (flush)
 		x86_mmu_flush_remote_tlbs(vm);
 	if (detached) {
-		free_page((unsigned long)detached);
+		x86_mmu_free_table(detached);
 		mmu->nr_tables--;
 	}
 	return 0;
@@ -537,8 +603,10 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		     kvm_memslot_gfn_t gfn, u64 generation)
 {
 	u64 epoch = X86_MMIO_GEN_EPOCH(generation);
+	unsigned long *table_epoch;
 	struct x86_mmu *mmu;
-	u64 *sptep;
+	u64 *sptep, *table;
+	unsigned int i;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	if (generation & 1 || as_id < 0 || as_id >= X86_NR_ADDRESS_SPACES ||
@@ -549,33 +617,35 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 	if (!mmu)
 		return 0;
 
-	/*
-	 * All MMIO entries of an address space belong to one epoch, so the
-	 * generation field never has to be compared across a wrap.  Moving
-	 * to a new epoch (every 2^11 updates) zaps the old ones first; a
-	 * walker that reads the new epoch then sees them zapped.
-	 */
-	if (epoch < mmu->mmio_epoch[as_id])
-		return 0;
-	if (epoch > mmu->mmio_epoch[as_id]) {
-		x86_mmu_for_each_entry(mmu, as_id, x86_mmu_zap_mmio_entry, NULL);
-		/* Pairs with x86_mmu_walk(): the zaps before the epoch. */
-		smp_wmb();
-		WRITE_ONCE(mmu->mmio_epoch[as_id], epoch);
-	}
-
 	sptep = x86_mmu_lookup(mmu, as_id, gfn, 1);
 	if (!sptep || x86_pte_present(mmu->fmt, READ_ONCE(*sptep)))
 		return 0;
+
+	/*
+	 * All MMIO entries of a table belong to the table's epoch, so the
+	 * generation field never has to be compared across a wrap.  The
+	 * first entry of a newer epoch (every 2^11 updates) clears the old
+	 * ones of this one table first: bounded work, and tables nobody
+	 * caches in again keep stale entries that no walk honours.  A late
+	 * caller of an older epoch caches nothing.
+	 */
+	table_epoch = x86_mmio_epoch_of(sptep);
+	if (epoch < *table_epoch)
+		return 0;
+	if (epoch > *table_epoch) {
+		table = sptep - x86_mmu_index(gfn, 1);
+		for (i = 0; i < X86_MMU_ENTRIES; i++)
+			if (x86_pte_is_mmio(mmu->fmt, READ_ONCE(table[i])))
+				WRITE_ONCE(table[i], 0);
+		/* Pairs with the first smp_rmb() of x86_mmu_walk(). */
+		smp_wmb();
+		WRITE_ONCE(*table_epoch, epoch);
+		/* Pairs with the second smp_rmb() of x86_mmu_walk(). */
+		smp_wmb();
+	}
+
 	WRITE_ONCE(*sptep, mmu->fmt->mmio_value |
 		   (X86_MMIO_GEN_FIELD(generation) << X86_MMIO_GEN_SHIFT));
-	return 0;
-}
-
-static int x86_mmu_forget_slot(struct kvm_memory_slot *slot, void *data)
-{
-	if (slot->arch)
-		x86_rmap_forget(slot->arch);
 	return 0;
 }
 
@@ -583,31 +653,17 @@ static int x86_mmu_forget_slot(struct kvm_memory_slot *slot, void *data)
  * x86_mmu_flush_all() - tear down every translation of a VM
  * @vm: the VM; no vCPU runs (VM destruction or mm release)
  *
- * The rmaps of the slots are emptied without touching entries, and the
- * tables freed.  Only published slots can have translations: a deleted
- * or moved slot was flushed through its rmap before it was retired.
- * With no vCPU running there is no walker to flush out.
+ * The tables are freed; slots keep no per-page data to forget.  With no
+ * vCPU running there is no walker to flush out.
  */
 void x86_mmu_flush_all(struct kvm_memslot_vm *vm)
 {
 	struct x86_mmu *mmu;
-	int as_id, idx;
 
-	idx = srcu_read_lock(&vm->srcu);
 	spin_lock(&vm->mmu_lock);
 	mmu = vm->arch;
-	if (mmu) {
-		for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++) {
-			struct kvm_memslots *slots = kvm_memslots_get(vm, as_id);
-
-			if (slots)
-				kvm_memslot_visit_all(slots, x86_mmu_forget_slot,
-						      NULL);
-		}
-		WRITE_ONCE(vm->arch, NULL);
-	}
+	WRITE_ONCE(vm->arch, NULL);
 	spin_unlock(&vm->mmu_lock);
-	srcu_read_unlock(&vm->srcu, idx);
 
 	if (mmu)
 		x86_mmu_destroy(mmu);

@@ -9,6 +9,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/compat.h>
 #include <linux/cpumask.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/kvm_memslot.h>
@@ -302,21 +303,33 @@ static const struct file_operations kvm_memslot_vm_fops = {
  * The VM belongs to the calling process's mm.  It lives until its VM fd
  * and all of its vCPU fds are closed.
  *
- * Return: the new VM fd, or a negative errno: EINVAL for an unknown type,
- * as in-tree x86 KVM.
+ * The fd is reserved before anything else, as in-tree KVM does: a caller
+ * whose fd table is full gets EMFILE whatever the type, before the type is
+ * looked at.
+ *
+ * Return: the new VM fd, or a negative errno: EMFILE (or ENFILE) when no
+ * fd is free, then EINVAL for an unknown type, as in-tree x86 KVM.
  */
 int kvm_memslot_create_vm(unsigned long type)
 {
-	const struct kvm_memslot_ops *ops = kvm_memslot_backend(type);
+	const struct kvm_memslot_ops *ops;
 	struct kvm_memslot_host_vm *vm;
-	int r;
+	struct file *file;
+	int fd, r;
 
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+
+	ops = kvm_memslot_backend(type);
+	r = -EINVAL;
 	if (!ops)
-		return -EINVAL;
+		goto err_put_fd;
 
+	r = -ENOMEM;
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
-		return -ENOMEM;
+		goto err_put_fd;
 
 	vm->type = type;
 	kref_init(&vm->refcount);
@@ -334,12 +347,14 @@ int kvm_memslot_create_vm(unsigned long type)
 	if (r)
 		goto err_destroy;
 
-	/* Once the fd is installed, only its release may free the VM. */
-	r = anon_inode_getfd("kvm-vm", &kvm_memslot_vm_fops, vm,
-			     O_RDWR | O_CLOEXEC);
-	if (r < 0)
+	/* Once the file exists, only its release may free the VM. */
+	file = anon_inode_getfile("kvm-vm", &kvm_memslot_vm_fops, vm, O_RDWR);
+	if (IS_ERR(file)) {
+		r = PTR_ERR(file);
 		goto err_unregister;
-	return r;
+	}
+	fd_install(fd, file);
+	return fd;
 
 err_unregister:
 	kvm_memslot_mmu_notifier_unregister(vm);
@@ -349,5 +364,7 @@ err_free:
 	mutex_destroy(&vm->lock);
 	mmdrop(vm->mm);
 	kfree(vm);
+err_put_fd:
+	put_unused_fd(fd);
 	return r;
 }

@@ -175,6 +175,8 @@ static inline const char *tap_errname(int e)
 	case ENODEV: return "ENODEV";
 	case EINVAL: return "EINVAL";
 	case ENOSPC: return "ENOSPC";
+	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
 	case ENOTTY: return "ENOTTY";
 	case ERANGE: return "ERANGE";
 	case ENOSYS: return "ENOSYS";

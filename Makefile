@@ -10,7 +10,12 @@
 #   make demo         build, then boot a guest running tests/vm/payload/demo.sh
 #   make vmtest-debug the guest lane again on a debug kernel (KASAN, lockdep,
 #                     kmemleak, failslab) built from linux-source-6.1
-#   make test         all + check + vmtest + vmtest-debug
+#   make install      install the module (kbuild modules_install), the udev
+#                     rule for /dev/kvm-memslot and the uapi header; honours
+#                     DESTDIR= (and INSTALL_MOD_PATH=, default $(DESTDIR))
+#   make install-check run "make install" into a scratch DESTDIR and check
+#                     what it installed (scripts/check-install.sh)
+#   make test         all + check + install-check + vmtest + vmtest-debug
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -24,7 +29,8 @@ KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
 SELFTESTS_DIR := tools/testing/selftests/kvm_memslot
 
-.PHONY: all modules clean check selftests vmtest vmtest-debug demo test
+.PHONY: all modules clean check selftests vmtest vmtest-debug demo test \
+	install install-check
 
 all: modules
 
@@ -35,6 +41,24 @@ modules:
 
 check:
 	$(MAKE) -C tests check
+
+# Everything is installed below $(DESTDIR): the module where kbuild puts
+# external modules (/lib/modules/<release>/extra), the udev rule where
+# packages put theirs, the extension ABI next to <linux/kvm.h>.
+DESTDIR ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+UDEV_RULES_DIR := /usr/lib/udev/rules.d
+UAPI_DIR := /usr/include/linux
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) modules_install
+	install -D -m 0644 udev/65-kvm-memslot.rules \
+		$(DESTDIR)$(UDEV_RULES_DIR)/65-kvm-memslot.rules
+	install -D -m 0644 include/uapi/linux/kvm_memslot.h \
+		$(DESTDIR)$(UAPI_DIR)/kvm_memslot.h
+
+install-check: modules
+	scripts/check-install.sh
 
 selftests:
 	$(MAKE) -C $(SELFTESTS_DIR)
@@ -56,7 +80,7 @@ demo: all selftests
 	VMTEST_FILES="$(CURDIR)/tools/memslot-trace/memslot-demo $(DEMO_TRACES)" \
 		tests/vm/run.sh
 
-test: all check vmtest vmtest-debug
+test: all check install-check vmtest vmtest-debug
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \

@@ -57,9 +57,12 @@ static const struct file_operations kvm_memslot_dev_fops = {
 static struct miscdevice kvm_memslot_dev = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "kvm-memslot",
+	/*
+	 * No .mode: as for /dev/kvm, who may open the node is policy, set by
+	 * udev (udev/65-kvm-memslot.rules gives it /dev/kvm's root:kvm 0660).
+	 * Without udev, devtmpfs makes it 0600.
+	 */
 	.fops	= &kvm_memslot_dev_fops,
-	/* Like /dev/kvm on distributions: any user may create VMs. */
-	.mode	= 0666,
 };
 
 static int __init kvm_memslot_init(void)

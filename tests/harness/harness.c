@@ -5,6 +5,7 @@
 #include <time.h>
 #include <urcu/urcu-memb.h>
 
+#include <linux/srcu.h>
 #include <linux/workqueue.h>
 
 #include "harness.h"
@@ -53,6 +54,7 @@ void harness_rcu_reset_reader(void)
 	}
 	if (n)
 		fprintf(stderr, "harness: left %d read-side section(s) abandoned by a failed assertion\n", n);
+	harness_srcu_reset_reader();
 }
 
 void harness_quiesce(void)
@@ -62,6 +64,7 @@ void harness_quiesce(void)
 	/* A callback may schedule work that queues more callbacks: twice. */
 	for (i = 0; i < 2; i++) {
 		urcu_memb_barrier();
+		srcu_barrier(NULL);
 		flush_workqueue(system_wq);
 	}
 }

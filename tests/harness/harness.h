@@ -36,6 +36,29 @@ void harness_rcu_unregister_thread(void);
  */
 void harness_rcu_reset_reader(void);
 
+/*
+ * The calling thread's SRCU reader record (part of the two calls above;
+ * the SRCU shim keeps its own readers, one domain per srcu_struct).
+ */
+void harness_srcu_register_thread(void);
+void harness_srcu_unregister_thread(void);
+void harness_srcu_reset_reader(void);
+
+/*
+ * Watchdog of waits that never end (wait queues, SRCU grace periods):
+ * its bound in ms (HARNESS_WATCHDOG_MS, default 10000), and the report it
+ * prints before it aborts: every thread waiting on a wait queue, where
+ * and for what, and every SRCU reader.
+ */
+unsigned int harness_watchdog_ms(void);
+void harness_set_watchdog_ms(unsigned int ms);
+/* Threads in a wait_event*() that have slept at least once and not returned. */
+int harness_nr_waiters(void);
+void harness_watchdog_report(void);
+void harness_srcu_report(void);
+/* SRCU grace periods that found a reader to wait for. */
+extern unsigned long harness_srcu_gp_waits;
+
 /* Start a thread that is registered with liburcu while @fn runs. */
 int harness_thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 

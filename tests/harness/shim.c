@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The out-of-line half of the kernel-API shims in tests/include: counters,
- * allocation fault injection, grace periods, wait queues, the work queue.
+ * allocation fault injection, kernel-RCU grace periods, the work queue
+ * (wait queues: wait.c; SRCU: srcu.c).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -98,6 +99,7 @@ void harness_rcu_register_thread(void)
 {
 	if (!harness_rcu_registered) {
 		urcu_memb_register_thread();
+		harness_srcu_register_thread();
 		harness_rcu_registered = 1;
 	}
 }
@@ -105,30 +107,14 @@ void harness_rcu_register_thread(void)
 void harness_rcu_unregister_thread(void)
 {
 	if (harness_rcu_registered) {
+		harness_srcu_unregister_thread();
 		urcu_memb_unregister_thread();
 		harness_rcu_registered = 0;
 	}
 }
 
 /* Set on the work-queue thread: its grace periods are not the caller's. */
-static __thread int harness_in_worker;
-
-void synchronize_srcu(struct srcu_struct *ssp)
-{
-	void (*hook)(struct srcu_struct *);
-
-	WARN_ON(!ssp->initialized);
-	/* Waiting inside a read section would deadlock: a kernel bug too. */
-	if (harness_rcu_registered && WARN_ON(urcu_memb_read_ongoing()))
-		return;
-	urcu_memb_synchronize_rcu();
-	if (harness_in_worker)
-		return;
-	__atomic_add_fetch(&harness_grace_periods, 1, __ATOMIC_SEQ_CST);
-	hook = __atomic_load_n(&harness_synchronize_hook, __ATOMIC_SEQ_CST);
-	if (hook)
-		hook(ssp);
-}
+__thread int harness_in_worker;
 
 void synchronize_rcu(void)
 {
@@ -138,47 +124,7 @@ void synchronize_rcu(void)
 	__atomic_add_fetch(&harness_rcu_grace_periods, 1, __ATOMIC_SEQ_CST);
 }
 
-/* ---- wait queues ---- */
-
-void init_waitqueue_head(wait_queue_head_t *wq)
-{
-	pthread_condattr_t a;
-
-	pthread_mutex_init(&wq->lock, NULL);
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&wq->cond, &a);
-	pthread_condattr_destroy(&a);
-	wq->seq = 0;
-}
-
-void wake_up_all(wait_queue_head_t *wq)
-{
-	pthread_mutex_lock(&wq->lock);
-	__atomic_add_fetch(&wq->seq, 1, __ATOMIC_SEQ_CST);
-	pthread_cond_broadcast(&wq->cond);
-	pthread_mutex_unlock(&wq->lock);
-}
-
-void __shim_wait_step(wait_queue_head_t *wq, unsigned long seq)
-{
-	struct timespec ts;
-
-	/*
-	 * The condvar may have been statically initialized (realtime clock):
-	 * a spurious early or late return only costs one more round.
-	 */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_nsec += 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_mutex_lock(&wq->lock);
-	if (__atomic_load_n(&wq->seq, __ATOMIC_SEQ_CST) == seq)
-		pthread_cond_timedwait(&wq->cond, &wq->lock, &ts);
-	pthread_mutex_unlock(&wq->lock);
-}
+/* Wait queues are in wait.c, SRCU in srcu.c. */
 
 /* ---- work queue: one worker thread ---- */
 

@@ -5,6 +5,18 @@
 
 #include "common.h"
 
+/*
+ * HARNESS_TEST_FILTER=pattern runs only the matching tests of a unit test
+ * binary (cmocka's glob), e.g. for the negative controls in the Makefile.
+ */
+__attribute__((constructor)) static void test_filter_from_env(void)
+{
+	const char *f = getenv("HARNESS_TEST_FILTER");
+
+	if (f && *f)
+		cmocka_set_test_filter(f);
+}
+
 static int nop_prepare(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *old,
 		       struct kvm_memory_slot *new, enum kvm_memslot_change change)
 {

@@ -252,6 +252,4 @@ void kvm_memslot_publish_end(struct kvm_memslot_vm *vm)
 	__releases(&vm->mn_lock)
 {
 	spin_unlock(&vm->mn_lock);
-	/* Faults waiting for a transition to end look again. */
-	wake_up_all(&vm->update_wq);
 }

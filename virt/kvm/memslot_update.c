@@ -440,6 +440,14 @@ static void kvm_memslot_publish(struct kvm_memslot_update *u,
 	WRITE_ONCE(vm->generation, generation);
 	vm->stats.publishes++;
 	kvm_memslot_publish_end(vm);
+	/*
+	 * Faults waiting for a transition to end (kvm_memslot_fault_lookup)
+	 * look again.  The harness's negative control of lost wake-ups
+	 * (tests/Makefile, neg-wakeup) builds the core without it.
+	 */
+#ifndef KVM_MEMSLOT_TEST_DROP_WAKEUP
+	wake_up_all(&vm->update_wq);
+#endif
 }
 
 /*

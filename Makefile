@@ -29,6 +29,15 @@ KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
 SELFTESTS_DIR := tools/testing/selftests/kvm_memslot
 
+# The two commands install what they need first (scripts/setup.sh: missing
+# Debian packages of scripts/debian-packages; a dpkg query when none is).
+# It runs while this file is read, so before any prerequisite is built.
+ifneq ($(filter demo test,$(MAKECMDGOALS)),)
+ifneq ($(shell scripts/setup.sh >&2 && echo ok),ok)
+$(error scripts/setup.sh failed: see above)
+endif
+endif
+
 .PHONY: all modules clean check selftests vmtest vmtest-debug demo test \
 	install install-check
 

@@ -28,9 +28,9 @@
 #                           /dev/kvm-memslot runs are reported as skipped
 #   VMTEST_ALLOW_NO_TESTS   1: an empty test list is not a failure
 #   VMTEST_DEMO=script      demo mode: /init runs the script (if it exists;
-#                           else a built-in load/unload) instead of the tests,
-#                           and the guest console goes to stdout
-#   VMTEST_VERBOSE=1        also copy the guest console to stdout in test mode
+#                           else a built-in load/unload) instead of the tests;
+#                           its output goes to stdout, the console to the log
+#   VMTEST_VERBOSE=1        also copy the whole guest console to stdout
 #   VMTEST_LOGLEVEL         guest console loglevel (default 4: errors and worse;
 #                           the full kernel log is dumped at the end anyway)
 #   VMTEST_SMP, VMTEST_MEM  guest CPUs (2) and memory in MiB (2048)
@@ -296,7 +296,16 @@ start=$(date +%s)
 set +e
 # Drop carriage returns and the firmware's terminal control sequences.
 clean_console() { sed -u -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g'; }
-if [ "$mode" = demo ] || [ "${VMTEST_VERBOSE:-0}" = 1 ]; then
+# The demo's own output (between its markers) reaches the screen; the
+# boot log and the rest of the console only go to the log file.
+demo_only() { awk '/@@@VMTEST DEMO BEGIN@@@/ { on = 1; next }
+		   /@@@VMTEST DEMO END/ { on = 0 }
+		   on { print; fflush() }'; }
+if [ "$mode" = demo ] && [ "${VMTEST_VERBOSE:-0}" != 1 ]; then
+	note "the guest's console goes to $log; the demo's output follows"
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | clean_console | tee "$log" | demo_only
+	rc=${PIPESTATUS[0]}
+elif [ "$mode" = demo ] || [ "${VMTEST_VERBOSE:-0}" = 1 ]; then
 	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | clean_console | tee "$log"
 	rc=${PIPESTATUS[0]}
 else

@@ -107,4 +107,59 @@ static inline int memslot_ext_get_slots(int vm_fd, unsigned int as_id,
 	return l.nr;
 }
 
+/*
+ * The KVM_CREATE_VM types of the backends the module knows
+ * (<linux/kvm_memslot.h>), with a name for messages.  A backend added to
+ * the module adds its type here, and every program that loops over
+ * memslot_ext_vm_types() (the demo, the selftests' run_tests) picks it up.
+ */
+struct memslot_ext_vm_type {
+	unsigned long type;
+	const char *name;
+};
+
+static const struct memslot_ext_vm_type memslot_ext_known_vm_types[] = {
+	{ KVM_MEMSLOT_VM_X86_EPT, "x86-ept" },
+	{ KVM_MEMSLOT_VM_X86_NPT, "x86-npt" },
+};
+
+#define MEMSLOT_EXT_NR_KNOWN_VM_TYPES \
+	(sizeof(memslot_ext_known_vm_types) / sizeof(memslot_ext_known_vm_types[0]))
+
+/* The name of a VM type, or "type N". */
+static inline const char *memslot_ext_vm_type_name(unsigned long type)
+{
+	static char buf[32];
+	unsigned int i;
+
+	for (i = 0; i < MEMSLOT_EXT_NR_KNOWN_VM_TYPES; i++)
+		if (memslot_ext_known_vm_types[i].type == type)
+			return memslot_ext_known_vm_types[i].name;
+	snprintf(buf, sizeof(buf), "type %lu", type);
+	return buf;
+}
+
+/*
+ * Fill @types with the known VM types that the device open as @devfd
+ * creates VMs of (at most @max); returns how many.  In-tree x86 KVM
+ * offers type 0 only.
+ */
+static inline int memslot_ext_vm_types(int devfd, unsigned long *types,
+				       int max)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < MEMSLOT_EXT_NR_KNOWN_VM_TYPES && n < max; i++) {
+		int vm = ioctl(devfd, KVM_CREATE_VM,
+			       memslot_ext_known_vm_types[i].type);
+
+		if (vm < 0)
+			continue;
+		close(vm);
+		types[n++] = memslot_ext_known_vm_types[i].type;
+	}
+	return n;
+}
+
 #endif /* MEMSLOT_EXT_H */

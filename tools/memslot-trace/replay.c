@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <linux/kvm.h>
 
 #include "replay.h"
@@ -629,6 +630,27 @@ static long run_op(struct state *s, struct op *op, long *pop)
 	return -EINVAL;
 }
 
+static void report_op(const struct replay_opts *o, const struct op *op,
+		      long r, const struct timespec *t0,
+		      const struct timespec *t1)
+{
+	struct replay_op_info info = {
+		.is_set = op->kind == OP_SET || op->kind == OP_SET2,
+		.is_newvm = op->kind == OP_NEWVM,
+		.result = r,
+		.ns = (uint64_t)(t1->tv_sec - t0->tv_sec) * 1000000000ULL +
+		      t1->tv_nsec - t0->tv_nsec,
+	};
+
+	if (info.is_set) {
+		info.slot = (uint32_t)((op->a[0] << 16) | op->a[1]);
+		info.flags = (uint32_t)op->a[2];
+		info.gpa = op->a[3];
+		info.size = op->a[4];
+	}
+	o->op_done(o->step_ctx, &info);
+}
+
 static void record_line(struct state *s, const char *raw, const struct op *op,
 			long r, long pop, int replayed)
 {
@@ -708,6 +730,7 @@ int replay_text(const char *name, const char *text, size_t len,
 					&s.ops[oi++] : NULL;
 			long r = 0, pop = -1;
 			int replayed = 0;
+			struct timespec t0, t1;
 
 			if (!op) {
 				if (o->record)
@@ -724,8 +747,12 @@ int replay_text(const char *name, const char *text, size_t len,
 					record_line(&s, lines[i], op, 0, -1, 0);
 				continue;
 			}
+			clock_gettime(CLOCK_MONOTONIC, &t0);
 			r = run_op(&s, op, &pop);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
 			replayed = 1;
+			if (o->op_done)
+				report_op(o, op, r, &t0, &t1);
 			if (op->kind == OP_NEWVM && r == -1000)
 				goto out;
 			if (o->record)

@@ -11,6 +11,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* What one replayed op was, for replay_opts.op_done. */
+struct replay_op_info {
+	int is_set;		/* set or set2 (KVM_SET_USER_MEMORY_REGION[2]) */
+	int is_newvm;		/* newvm: the VM was replaced, no slots */
+	uint32_t slot;		/* set: (as << 16) | id */
+	uint32_t flags;		/* set: KVM_MEM_* */
+	uint64_t gpa, size;	/* set: guest_phys_addr, memory_size */
+	long result;		/* what the ioctl returned: >= 0 or -errno */
+	uint64_t ns;		/* how long the ioctl took */
+};
+
 struct replay_opts {
 	const char *dev;		/* device to open */
 	unsigned long vm_type;		/* KVM_CREATE_VM argument */
@@ -25,6 +36,8 @@ struct replay_opts {
 	 */
 	void (*step)(void *ctx, int vm_fd, const char *line);
 	void *step_ctx;
+	/* If set, called after every replayed op (step_ctx is its ctx). */
+	void (*op_done)(void *ctx, const struct replay_op_info *info);
 };
 
 struct replay_stats {

@@ -15,7 +15,9 @@
 #                     DESTDIR= (and INSTALL_MOD_PATH=, default $(DESTDIR))
 #   make install-check run "make install" into a scratch DESTDIR and check
 #                     what it installed (scripts/check-install.sh)
-#   make test         all + check + install-check + vmtest + vmtest-debug
+#   make dkms-check   dkms add/build/remove of a scratch copy (needs root)
+#   make test         all + check + install-check + dkms-check + vmtest +
+#                     vmtest-debug
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -39,7 +41,7 @@ endif
 endif
 
 .PHONY: all modules clean check selftests vmtest vmtest-debug demo test \
-	install install-check
+	install install-check dkms-check
 
 all: modules
 
@@ -89,7 +91,12 @@ demo: all selftests
 	VMTEST_FILES="$(CURDIR)/tools/memslot-trace/memslot-demo $(DEMO_TRACES)" \
 		tests/vm/run.sh
 
-test: all check install-check vmtest vmtest-debug
+# dkms.conf builds the module against the installed headers (a scratch
+# copy in /usr/src, removed again).
+dkms-check:
+	scripts/check-dkms.sh
+
+test: all check install-check dkms-check vmtest vmtest-debug
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \

@@ -16,8 +16,9 @@
 #   make install-check run "make install" into a scratch DESTDIR and check
 #                     what it installed (scripts/check-install.sh)
 #   make dkms-check   dkms add/build/remove of a scratch copy (needs root)
-#   make test         all + check + install-check + dkms-check + vmtest +
-#                     vmtest-debug
+#   make docs         Documentation/ as HTML (Sphinx), warnings are errors
+#   make test         all + check + install-check + dkms-check + docs +
+#                     vmtest + vmtest-debug
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -41,7 +42,7 @@ endif
 endif
 
 .PHONY: all modules clean check selftests vmtest vmtest-debug demo test \
-	install install-check dkms-check
+	install install-check dkms-check docs
 
 all: modules
 
@@ -96,13 +97,18 @@ demo: all selftests
 dkms-check:
 	scripts/check-dkms.sh
 
-test: all check install-check dkms-check vmtest vmtest-debug
+# Documentation/ as HTML in Documentation/output, with the headers'
+# kernel-doc; any warning fails (a few seconds).
+docs:
+	sphinx-build -W -q -b html Documentation Documentation/output
+
+test: all check install-check dkms-check docs vmtest vmtest-debug
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 	@if [ -f $(SELFTESTS_DIR)/Makefile ]; then $(MAKE) -C $(SELFTESTS_DIR) clean; fi
-	rm -rf tests/vm/build
+	rm -rf tests/vm/build Documentation/output
 
 endif

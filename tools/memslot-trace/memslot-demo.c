@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,8 +320,10 @@ static void show_step(struct demo *d)
 	}
 	printf("\n");
 	printf("    kvm-memslot : %3llu %-14s %3llu %-19s %3llu flush_memslot  %8.3f ms\n",
-	       (unsigned long long)pub, plural(pub, "set published", "sets published"),
-	       (unsigned long long)gp, plural(gp, "grace period", "grace periods"),
+	       (unsigned long long)pub,
+	       plural(pub, "set published", "sets published"),
+	       (unsigned long long)gp,
+	       plural(gp, "grace period", "grace periods"),
 	       (unsigned long long)fl, ms(s->ns));
 	printf("    in-tree KVM : %3u %-14s %3u %-19s                %8.3f ms\n",
 	       r->kvm_gp, plural(r->kvm_gp, "set published", "sets published"),
@@ -424,8 +427,9 @@ static int demo_trace(const char *dev, const char *ref, unsigned long type,
 	       "no /dev/kvm to compare with" : res->identical ?
 	       "every result identical to in-tree KVM's" :
 	       "RESULTS DIFFER from in-tree KVM's");
-	printf("    grace periods: %llu here, %u in in-tree KVM; time: %.3f ms here, %.3f ms in in-tree KVM\n",
-	       (unsigned long long)res->grace_periods, res->kvm_gp,
+	printf("    grace periods: %llu here, %u in in-tree KVM;",
+	       (unsigned long long)res->grace_periods, res->kvm_gp);
+	printf(" time: %.3f ms here, %.3f ms in in-tree KVM\n",
 	       ms(res->ns), ms(res->ref_ns));
 	if (d->stats_fd >= 0)
 		close(d->stats_fd);
@@ -477,8 +481,8 @@ struct mover {
 struct reader {
 	int vcpufd;
 	struct kvm_run *run;		/* real vCPU: /dev/kvm */
-	volatile int started;
-	volatile int stop;
+	atomic_int started;		/* the vCPU is reading */
+	atomic_int stop;		/* set by the mover when it is done */
 	uint64_t reads;
 	uint64_t hole_exits;		/* MMIO exits at HOLE_GPA */
 	int error;
@@ -707,21 +711,20 @@ static void show_move(const struct move_result *m)
 
 static void intro(const char *dev, const char *ref, int ntraces)
 {
-	printf(
-"kvm-memslot demo\n"
-"\n"
-"kvm-memslot implements KVM's guest memory slots in a module of its own,\n"
-"on %s, with KVM's ABI.  What follows replays %d recorded QEMU\n"
-"run(s) call by call on it and on in-tree KVM (%s) in this same\n"
-"boot.  For each step of a recording it shows the calls, what the update\n"
-"protocol did for them (slot sets published, SRCU grace periods waited\n"
-"for, per-slot flushes), the grace periods in-tree KVM 6.1 waits for the\n"
-"same calls (one per create or flags change, two per delete or move),\n"
-"the wall time on both devices, and the layout.  Then a BAR is moved\n"
-"while a vCPU reads it: with KVM's two calls (delete, create) the vCPU\n"
-"can find no memory where there is RAM before and after the move, and\n"
-"takes an MMIO exit; kvm-memslot's one-call batch leaves no such hole.\n"
-"A summary ends it.  Each backend (VM type) of the module is shown.\n",
+	printf("kvm-memslot demo\n"
+	       "\n"
+	       "kvm-memslot implements KVM's guest memory slots in a module of its own,\n"
+	       "on %s, with KVM's ABI.  What follows replays %d recorded QEMU\n"
+	       "run(s) call by call on it and on in-tree KVM (%s) in this same\n"
+	       "boot.  For each step of a recording it shows the calls, what the update\n"
+	       "protocol did for them (slot sets published, SRCU grace periods waited\n"
+	       "for, per-slot flushes), the grace periods in-tree KVM 6.1 waits for the\n"
+	       "same calls (one per create or flags change, two per delete or move),\n"
+	       "the wall time on both devices, and the layout.  Then a BAR is moved\n"
+	       "while a vCPU reads it: with KVM's two calls (delete, create) the vCPU\n"
+	       "can find no memory where there is RAM before and after the move, and\n"
+	       "takes an MMIO exit; kvm-memslot's one-call batch leaves no such hole.\n"
+	       "A summary ends it.  Each backend (VM type) of the module is shown.\n",
 	       dev, ntraces, ref);
 }
 

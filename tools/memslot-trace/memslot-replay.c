@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include "replay.h"
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: memslot-replay [--dev PATH] [--vm-type N] [--memslot-caps] [--record] FILE...\n");
@@ -78,13 +78,13 @@ int main(int argc, char **argv)
 
 			o.vm_type = strtoul(argv[++first], &end, 0);
 			if (*end)
-				usage();
+				print_usage();
 		} else if (!strncmp(a, "--vm-type=", 10)) {
 			char *end;
 
 			o.vm_type = strtoul(a + 10, &end, 0);
 			if (*end)
-				usage();
+				print_usage();
 		} else if (!strcmp(a, "--memslot-caps") || !strcmp(a, "--memslot-only")) {
 			o.memslot_caps_only = 1;
 		} else if (!strcmp(a, "--record")) {
@@ -93,14 +93,14 @@ int main(int argc, char **argv)
 			first++;
 			break;
 		} else if (a[0] == '-' && a[1]) {
-			usage();
+			print_usage();
 		} else {
 			break;
 		}
 	}
 	nfiles = argc - first;
 	if (nfiles < 1)
-		usage();
+		print_usage();
 	out = record ? stderr : stdout;
 	o.msg = out;
 	o.record = record ? stdout : NULL;

@@ -123,8 +123,10 @@ static const struct memslot_ext_vm_type memslot_ext_known_vm_types[] = {
 	{ KVM_MEMSLOT_VM_X86_NPT, "x86-npt" },
 };
 
-#define MEMSLOT_EXT_NR_KNOWN_VM_TYPES \
-	(sizeof(memslot_ext_known_vm_types) / sizeof(memslot_ext_known_vm_types[0]))
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+#define MEMSLOT_EXT_NR_KNOWN_VM_TYPES ARRAY_SIZE(memslot_ext_known_vm_types)
 
 /* The name of a VM type, or "type N". */
 static inline const char *memslot_ext_vm_type_name(unsigned long type)

@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -45,43 +44,38 @@ struct rp_create_gmem {
 #define RP_SET_USER_MEMORY_REGION2 _IOW(KVMIO, 0x49, struct rp_region2)
 #define RP_CREATE_GUEST_MEMFD _IOWR(KVMIO, 0xd4, struct rp_create_gmem)
 
-#define TIB (1ULL << 40)
+#define TIB 0x10000000000ULL
 #define HUGE_ALIGN (2ULL << 20)
 #define MAX_GMEM 64
 
 /* ---------------------------------------------------------------- errno */
 
-static const struct { const char *name; int val; } errnames[] = {
-	{ "EPERM", EPERM }, { "ENOENT", ENOENT }, { "ESRCH", ESRCH },
-	{ "EINTR", EINTR }, { "EIO", EIO }, { "ENXIO", ENXIO },
-	{ "E2BIG", E2BIG }, { "ENOEXEC", ENOEXEC }, { "EBADF", EBADF },
-	{ "ECHILD", ECHILD }, { "EAGAIN", EAGAIN }, { "ENOMEM", ENOMEM },
-	{ "EACCES", EACCES }, { "EFAULT", EFAULT }, { "EBUSY", EBUSY },
-	{ "EEXIST", EEXIST }, { "EXDEV", EXDEV }, { "ENODEV", ENODEV },
-	{ "ENOTDIR", ENOTDIR }, { "EISDIR", EISDIR }, { "EINVAL", EINVAL },
-	{ "ENFILE", ENFILE }, { "EMFILE", EMFILE }, { "ENOTTY", ENOTTY },
-	{ "EFBIG", EFBIG }, { "ENOSPC", ENOSPC }, { "ESPIPE", ESPIPE },
-	{ "EROFS", EROFS }, { "EMLINK", EMLINK }, { "EPIPE", EPIPE },
-	{ "EDOM", EDOM }, { "ERANGE", ERANGE }, { "EDEADLK", EDEADLK },
-	{ "ENOSYS", ENOSYS }, { "EOVERFLOW", EOVERFLOW },
-	{ "EOPNOTSUPP", EOPNOTSUPP }, { "ENOTSUPP", 524 },
-	{ "EHWPOISON", EHWPOISON },
-};
+/*
+ * Errno names are glibc's (strerrorname_np), plus the kernel's own
+ * ENOTSUPP, which never reaches userspace from a syscall that works as
+ * documented but may from one that does not.
+ */
+#define RP_ENOTSUPP 524
+#define RP_MAX_ERRNO 255
 
 int replay_errno_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (!strcmp(errnames[i].name, name))
-			return errnames[i].val;
+	if (!strcmp(name, "ENOTSUPP"))
+		return RP_ENOTSUPP;
+	for (int e = 1; e <= RP_MAX_ERRNO; e++) {
+		const char *n = strerrorname_np(e);
+
+		if (n && !strcmp(n, name))
+			return e;
+	}
 	return -1;
 }
 
 const char *replay_errno_name(int e)
 {
-	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
-		if (errnames[i].val == e)
-			return errnames[i].name;
-	return NULL;
+	if (e == RP_ENOTSUPP)
+		return "ENOTSUPP";
+	return e > 0 ? strerrorname_np(e) : NULL;
 }
 
 static void fmt_result(char *out, size_t n, long r)
@@ -141,20 +135,26 @@ struct state {
 	int gmem[MAX_GMEM];
 };
 
-static void msg(const struct state *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void msg(const struct state *s, const char *fmt, ...)
+/* The stream and prefix of messages: the caller's, else stderr and none. */
+static FILE *msg_file(const struct replay_opts *o)
 {
-	va_list ap;
-	FILE *f = s->o->msg ? s->o->msg : stderr;
-
-	fputs(s->o->msg_prefix ? s->o->msg_prefix : "", f);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fputc('\n', f);
+	return o->msg ? o->msg : stderr;
 }
+
+static const char *msg_prefix(const struct replay_opts *o)
+{
+	return o->msg_prefix ? o->msg_prefix : "";
+}
+
+/*
+ * One message line; a macro so that the compiler checks the format, and a
+ * statement expression so that @s is evaluated once.
+ */
+#define msg(s, fmt, ...) ({						\
+	const struct replay_opts *__o = (s)->o;				\
+	fprintf(msg_file(__o), "%s" fmt "\n", msg_prefix(__o),		\
+		##__VA_ARGS__);						\
+})
 
 static int is_memslot_cap(uint64_t cap)
 {
@@ -339,7 +339,7 @@ static int parse_line(struct state *s, char *raw, int lineno)
 
 					op.pop_start = (int)(pp - raw);
 					q = pp;
-					while (*q && *q != ' ' && *q != '\t' && *q != '#' && *q != '\r')
+					while (*q && !strchr(" \t#\r", *q))
 						q++;
 					op.pop_end = (int)(q - raw);
 				}
@@ -684,7 +684,8 @@ int replay_text(const char *name, const char *text, size_t len,
 	st->hash = 0xcbf29ce484222325ULL;
 	s.name = name;
 	s.o = o;
-	s.devfd = s.vmfd = -1;
+	s.devfd = -1;
+	s.vmfd = -1;
 	for (int i = 0; i < MAX_GMEM; i++)
 		s.gmem[i] = -1;
 

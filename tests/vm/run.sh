@@ -35,6 +35,10 @@
 #                           the full kernel log is dumped at the end anyway)
 #   VMTEST_SMP, VMTEST_MEM  guest CPUs (2) and memory in MiB (2048)
 #   VMTEST_GUEST_ENV="K=V ..."  exported to the tests in the guest
+#   VMTEST_KSFT_TESTS       tests also run through the selftests' run_tests.sh
+#                           (kselftest's runner: once per VM type) on
+#                           /dev/kvm-memslot (default: memslot_validation
+#                           memslot_changes memslot_dirty_log; "" for none)
 #
 # A second kernel (the debug-kernel lane, tests/debug-kernel/lane.sh):
 #   VMTEST_KERNEL_IMAGE     boot this image instead of /boot/vmlinuz-<ver>;
@@ -195,6 +199,20 @@ if [ ${#names[@]} -eq 0 ] && [ "$mode" = test ]; then
 	fi
 fi
 
+# kselftest's way of running them (run_tests.sh: every VM type of the
+# device, TAP per run) for a few quick ones, on /dev/kvm-memslot.
+ksft=()
+if [ "$mode" = test ] && [ -x "$selftests_build/run_tests.sh" ] &&
+   [ -x "$selftests_build/vm_types" ]; then
+	for n in ${VMTEST_KSFT_TESTS-memslot_validation memslot_changes memslot_dirty_log}; do
+		[ -e "$stage/tests/$n" ] && ksft+=("$n")
+	done
+	if [ ${#ksft[@]} -gt 0 ]; then
+		cp "$selftests_build/run_tests.sh" "$selftests_build/vm_types" "$stage/tests/"
+		[ -f "$selftests_build/settings" ] && cp "$selftests_build/settings" "$stage/tests/"
+	fi
+fi
+
 # Slab fault-injection pass (debug kernel).
 fs_names=()
 fs_sweep=
@@ -250,6 +268,7 @@ FAILSLAB_SWEEP="$fs_sweep"
 FAILSLAB_PROBABILITY=${VMTEST_FAILSLAB_PROBABILITY:-10}
 FAILSLAB_DEVICES="${VMTEST_FAILSLAB_DEVICES:-/dev/kvm-memslot /dev/kvm}"
 KMEMLEAK=${VMTEST_KMEMLEAK:-0}
+KSFT_TESTS="${ksft[*]+${ksft[*]}}"
 GUEST_ENV="${VMTEST_GUEST_ENV:-}"
 CONF
 

@@ -17,7 +17,7 @@
 #include "access_util.h"
 
 #define NTESTS	40
-#define MB	(1UL << 20)
+#define MB	0x100000UL
 #define NPAGES	64
 
 static int vmfd, vcpufd;

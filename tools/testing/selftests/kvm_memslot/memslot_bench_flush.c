@@ -16,7 +16,7 @@
 #include "access_util.h"
 
 #define NTESTS		5
-#define BIG_SIZE	(1ULL << 30)
+#define BIG_SIZE	0x40000000ULL
 #define BIG_GPA		(4ULL << 30)
 #define SMALL_GPA	0x100000ULL
 #define ROUNDS		200

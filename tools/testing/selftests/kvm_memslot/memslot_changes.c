@@ -12,7 +12,7 @@
 #include "tap.h"
 
 #define NTESTS 74
-#define MB (1UL << 20)
+#define MB 0x100000UL
 
 static int vmfd;
 static uint64_t hva;
@@ -147,7 +147,6 @@ int main(int argc, char **argv)
 	tap_expect(tap_set(vmfd, 0, 2, 0, 0, 0, 0), 0, "as 0: delete slot 2");
 	tap_expect(probe_free(0, 0, 0x1000000), 0, "as 0: the first 16M are free");
 	tap_expect(probe_free(1, 0, 0x1000000), 0, "as 1: the first 16M are free");
-
 
 	close(vmfd);
 	close(devfd);

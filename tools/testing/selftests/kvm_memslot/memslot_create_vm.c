@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	const char *dev = tap_device(argc, argv);
 	struct rlimit rl = { NOFILE_LIMIT, NOFILE_LIMIT };
 	int devfd, vmfd, vcpufd, hole, fd;
-	long r;
+	long r, max_id;
 
 	devfd = tap_open_dev(dev);
 	if (devfd < 0) {
@@ -65,6 +65,8 @@ int main(int argc, char **argv)
 	tap_require(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit(RLIMIT_NOFILE)");
 	vmfd = tap_create_vm(devfd);
 	tap_require(vmfd >= 0, "KVM_CREATE_VM");
+	max_id = tap_cap(vmfd, KVM_CAP_MAX_VCPU_ID);
+	tap_require(max_id > 1, "KVM_CAP_MAX_VCPU_ID");
 	vcpufd = (int)tap_ioctl(vmfd, KVM_CREATE_VCPU, 0);
 	tap_require(vcpufd >= 0, "KVM_CREATE_VCPU 0");
 
@@ -75,7 +77,7 @@ int main(int argc, char **argv)
 		   "KVM_CREATE_VM type ~0 with no fd left fails EMFILE");
 	tap_expect(tap_ioctl(devfd, KVM_CREATE_VM, 0x80000000UL), -EMFILE,
 		   "KVM_CREATE_VM type 0x80000000 with no fd left fails EMFILE");
-	tap_expect(tap_ioctl(devfd, KVM_CREATE_VM, 0), -EMFILE,
+	tap_expect(tap_ioctl(devfd, KVM_CREATE_VM, tap_vm_type), -EMFILE,
 		   "KVM_CREATE_VM type 0 with no fd left fails EMFILE");
 	tap_expect(tap_ioctl(devfd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1,
 		   "KVM_CHECK_EXTENSION needs no fd");
@@ -88,9 +90,9 @@ int main(int argc, char **argv)
 	tap_expect(fd == hole, 1, "the refused KVM_CREATE_VM left its fd free");
 	if (fd >= 0)
 		close(fd);
-	r = tap_ioctl(devfd, KVM_CREATE_VM, 0);
+	r = tap_ioctl(devfd, KVM_CREATE_VM, tap_vm_type);
 	tap_expect(r == hole, 1, "KVM_CREATE_VM type 0 takes the one free fd");
-	tap_expect(tap_ioctl(devfd, KVM_CREATE_VM, 0), -EMFILE,
+	tap_expect(tap_ioctl(devfd, KVM_CREATE_VM, tap_vm_type), -EMFILE,
 		   "KVM_CREATE_VM type 0 with the table full again fails EMFILE");
 	if (r >= 0)
 		close((int)r);
@@ -98,8 +100,8 @@ int main(int argc, char **argv)
 	/* ---- KVM_CREATE_VCPU: the id is checked before the fd ---- */
 	fd = dup(devfd);
 	tap_expect(fd == hole, 1, "the fd table is full again");
-	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, X86_MAX_VCPU_IDS), -EINVAL,
-		   "KVM_CREATE_VCPU id 4096 with no fd left fails EINVAL");
+	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, max_id), -EINVAL,
+		   "KVM_CREATE_VCPU id KVM_CAP_MAX_VCPU_ID with no fd left fails EINVAL");
 	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, 0), -EEXIST,
 		   "KVM_CREATE_VCPU of a taken id with no fd left fails EEXIST");
 	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, 1), -EMFILE,

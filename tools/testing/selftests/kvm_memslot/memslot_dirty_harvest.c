@@ -28,7 +28,7 @@
 #define NWRITERS	3
 #define NPAGES		1024
 #define WORDS		(NPAGES / 64)
-#define GPA		(1ULL << 30)
+#define GPA		0x40000000ULL
 #define MAX_HARVESTS	20000
 
 struct write_rec {

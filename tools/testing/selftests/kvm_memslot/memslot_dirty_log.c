@@ -12,7 +12,7 @@
 #include "tap.h"
 
 #define NTESTS 88
-#define MB (1UL << 20)
+#define MB 0x100000UL
 #define LOG KVM_MEM_LOG_DIRTY_PAGES
 #define MANUAL KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE
 #define INITSET KVM_DIRTY_LOG_INITIALLY_SET
@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	struct kvm_dirty_log dl;
 	struct kvm_enable_cap cap;
 	uint64_t hva;
+	uint32_t nslots;
 	int devfd;
 	void *mem;
 
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 		return tap_finish();
 	}
 	hva = (uint64_t)mem;
+	nslots = tap_nr_slots(vmfd);
 
 	tap_expect(tap_ioctl(vmfd, KVM_CHECK_EXTENSION, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2),
 		   MANUAL | INITSET, "MANUAL_DIRTY_LOG_PROTECT2 = 3");
@@ -84,10 +86,12 @@ int main(int argc, char **argv)
 		   "GET_DIRTY_LOG with a NULL argument fails EFAULT");
 	tap_expect(tap_get_dirty(vmfd, 0, 0, buf), -ENOENT,
 		   "GET_DIRTY_LOG on a slot that does not exist fails ENOENT");
-	tap_expect(tap_get_dirty(vmfd, 0, X86_USER_MEM_SLOTS - 1, buf), -ENOENT,
-		   "GET_DIRTY_LOG on id 32763 (absent) fails ENOENT");
-	tap_expect(tap_get_dirty(vmfd, 0, X86_USER_MEM_SLOTS, buf), -EINVAL,
-		   "GET_DIRTY_LOG on id 32764 fails EINVAL");
+	tap_expect(tap_get_dirty(vmfd, 0, nslots - 1, buf), -ENOENT,
+		   "GET_DIRTY_LOG on id %u (last, absent) fails ENOENT",
+		   nslots - 1);
+	tap_expect(tap_get_dirty(vmfd, 0, nslots, buf), -EINVAL,
+		   "GET_DIRTY_LOG on id %u (first past the user slots) fails EINVAL",
+		   nslots);
 	tap_expect(tap_get_dirty(vmfd, 0, 0xffff, buf), -EINVAL,
 		   "GET_DIRTY_LOG on id 65535 fails EINVAL");
 	tap_expect(tap_get_dirty(vmfd, 2, 0, buf), -EINVAL,
@@ -166,8 +170,8 @@ int main(int argc, char **argv)
 		   "CLEAR_DIRTY_LOG with a NULL argument fails EFAULT");
 	tap_expect(tap_clear_dirty(vmfd, 2, 0, 0, 64, ones), -EINVAL,
 		   "CLEAR in address space 2 fails EINVAL");
-	tap_expect(tap_clear_dirty(vmfd, 0, X86_USER_MEM_SLOTS, 0, 64, ones), -EINVAL,
-		   "CLEAR on id 32764 fails EINVAL");
+	tap_expect(tap_clear_dirty(vmfd, 0, nslots, 0, 64, ones), -EINVAL,
+		   "CLEAR on id %u fails EINVAL", nslots);
 	tap_expect(tap_clear_dirty(vmfd, 0, 5, 1, 64, ones), -EINVAL,
 		   "CLEAR on an absent slot with first_page 1 fails EINVAL (alignment first)");
 	tap_expect(tap_clear_dirty(vmfd, 0, 5, 0, 64, ones), -ENOENT,

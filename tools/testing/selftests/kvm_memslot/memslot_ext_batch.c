@@ -20,7 +20,7 @@
 #include "../../../memslot-trace/memslot_ext.h"
 
 #define NTESTS	45
-#define GB	(1ULL << 30)
+#define GB	0x40000000ULL
 
 static int vmfd, stats_fd;
 static struct memslot_ext_stats before;

@@ -27,7 +27,7 @@
 
 #define NIDS 16
 #define RW_SIZE (8UL << 20)
-#define RO_SIZE (1UL << 20)
+#define RO_SIZE 0x100000UL
 #define UNMAPPED 0x100000000000UL
 
 struct slot_model {
@@ -40,6 +40,7 @@ static struct slot_model model[2][NIDS];
 static uint64_t rng_state;
 static uint64_t rw_base, ro_base;
 static int verbose;
+static uint32_t nr_slots;	/* KVM_CAP_NR_MEMSLOTS of the VM */
 
 static uint64_t rnd(void)
 {
@@ -86,7 +87,7 @@ static uint64_t rand_size(void)
 {
 	static const uint64_t pages[] = { 1, 1, 2, 3, 4, 8, 16, 31, 64, 100, 256 };
 
-	return pages[rndn(sizeof(pages) / sizeof(pages[0]))] * PAGE_SZ;
+	return pages[rndn(ARRAY_SIZE(pages))] * PAGE_SZ;
 }
 
 static uint64_t rand_hva(uint64_t size)
@@ -105,7 +106,7 @@ static uint32_t rand_flags(void)
 {
 	static const uint32_t f[] = { 0, 0, 0, 1, 1, 2, 3 };
 
-	return f[rndn(sizeof(f) / sizeof(f[0]))];
+	return f[rndn(ARRAY_SIZE(f))];
 }
 
 struct call {
@@ -118,28 +119,77 @@ struct call {
 static void corrupt(struct call *c)
 {
 	switch (rndn(16)) {
-	case 0: c->size += 1 + rndn(PAGE_SZ - 1); c->kind = "bad-size"; break;
-	case 1: c->gpa += 1 + rndn(PAGE_SZ - 1); c->kind = "bad-gpa"; break;
-	case 2: c->hva += 1 + rndn(PAGE_SZ - 1); c->kind = "bad-hva"; break;
-	case 3: c->flags |= 1U << (2 + rndn(30)); c->kind = "bad-flags"; break;
-	case 4: c->id = X86_USER_MEM_SLOTS + rndn(65536 - X86_USER_MEM_SLOTS);
-		c->kind = "bad-id"; break;
-	case 5: c->as = 2 + rndn(65534); c->kind = "bad-as"; break;
-	case 6: c->hva = 0xffff800000000000UL + rndn(1UL << 30) * PAGE_SZ;
-		c->kind = "kernel-hva"; break;
-	case 7: c->hva = 0xfffffffffffff000UL - rndn(4) * PAGE_SZ;
-		c->size = (5 + rndn(4)) * PAGE_SZ; c->kind = "wrap-hva"; break;
-	case 8: c->gpa = 0xfffffffffffff000UL - rndn(4) * PAGE_SZ;
-		c->size = (5 + rndn(4)) * PAGE_SZ; c->kind = "wrap-gpa"; break;
-	case 9: c->size = (MEM_MAX_NR_PAGES + 1 + rndn(1000)) * PAGE_SZ;
-		c->hva = UNMAPPED; c->kind = "too-many-pages"; break;
-	case 10: c->size += PAGE_SZ * (1 + rndn(8)); c->kind = "resize"; break;
-	case 11: c->hva += PAGE_SZ * (1 + rndn(8)); c->kind = "new-hva"; break;
-	case 12: c->flags ^= KVM_MEM_READONLY; c->kind = "toggle-ro"; break;
-	case 13: c->size = 0; c->gpa |= 0x800; c->kind = "delete-bad-gpa"; break;
-	case 14: c->size = 0; c->flags = 8; c->kind = "delete-bad-flags"; break;
-	default: c->id = X86_USER_MEM_SLOTS; c->flags = 0x10; c->size += 1;
-		c->kind = "many-bad"; break;
+	case 0:
+		c->size += 1 + rndn(PAGE_SZ - 1);
+		c->kind = "bad-size";
+		break;
+	case 1:
+		c->gpa += 1 + rndn(PAGE_SZ - 1);
+		c->kind = "bad-gpa";
+		break;
+	case 2:
+		c->hva += 1 + rndn(PAGE_SZ - 1);
+		c->kind = "bad-hva";
+		break;
+	case 3:
+		c->flags |= 1U << (2 + rndn(30));
+		c->kind = "bad-flags";
+		break;
+	case 4:
+		c->id = nr_slots + rndn(65536 - nr_slots);
+		c->kind = "bad-id";
+		break;
+	case 5:
+		c->as = 2 + rndn(65534);
+		c->kind = "bad-as";
+		break;
+	case 6:
+		c->hva = 0xffff800000000000UL + rndn(1UL << 30) * PAGE_SZ;
+		c->kind = "kernel-hva";
+		break;
+	case 7:
+		c->hva = 0xfffffffffffff000UL - rndn(4) * PAGE_SZ;
+		c->size = (5 + rndn(4)) * PAGE_SZ;
+		c->kind = "wrap-hva";
+		break;
+	case 8:
+		c->gpa = 0xfffffffffffff000UL - rndn(4) * PAGE_SZ;
+		c->size = (5 + rndn(4)) * PAGE_SZ;
+		c->kind = "wrap-gpa";
+		break;
+	case 9:
+		c->size = (MEM_MAX_NR_PAGES + 1 + rndn(1000)) * PAGE_SZ;
+		c->hva = UNMAPPED;
+		c->kind = "too-many-pages";
+		break;
+	case 10:
+		c->size += PAGE_SZ * (1 + rndn(8));
+		c->kind = "resize";
+		break;
+	case 11:
+		c->hva += PAGE_SZ * (1 + rndn(8));
+		c->kind = "new-hva";
+		break;
+	case 12:
+		c->flags ^= KVM_MEM_READONLY;
+		c->kind = "toggle-ro";
+		break;
+	case 13:
+		c->size = 0;
+		c->gpa |= 0x800;
+		c->kind = "delete-bad-gpa";
+		break;
+	case 14:
+		c->size = 0;
+		c->flags = 8;
+		c->kind = "delete-bad-flags";
+		break;
+	default:
+		c->id = nr_slots;
+		c->flags = 0x10;
+		c->size += 1;
+		c->kind = "many-bad";
+		break;
 	}
 }
 
@@ -148,7 +198,7 @@ static void gen(struct call *c)
 	uint32_t as = rndn(10) < 7 ? 0 : 1;
 	uint32_t id = rndn(NIDS);
 	struct slot_model *m = &model[as][id];
-	unsigned k = rndn(100);
+	unsigned int k = rndn(100);
 
 	memset(c, 0, sizeof(*c));
 	c->as = as;
@@ -201,7 +251,7 @@ static int load_expected(const char *path, uint64_t *exp, int *have)
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned k;
+		unsigned int k;
 		unsigned long long h;
 
 		if (sscanf(line, "%u %llx", &k, &h) == 2 && k >= 1 && k <= NCHUNKS) {
@@ -223,6 +273,8 @@ int main(int argc, char **argv)
 	void *rw, *ro;
 
 	for (int i = 1; i < argc; i++) {
+		if (tap_option(argv[i]))
+			continue;
 		if (!strcmp(argv[i], "-v"))
 			verbose = 1;
 		else if (!strcmp(argv[i], "-s") && i + 1 < argc)
@@ -252,6 +304,7 @@ int main(int argc, char **argv)
 	}
 	rw_base = (uint64_t)rw;
 	ro_base = (uint64_t)ro;
+	nr_slots = tap_nr_slots(vmfd);
 	rng_state = seed;
 
 	for (int chunk = 0; chunk < NCHUNKS; chunk++) {

@@ -19,7 +19,7 @@
  */
 #include "access_util.h"
 
-#define GB		(1ULL << 30)
+#define GB		(1024ULL * 1024 * 1024)
 #define NSIZES		3
 #define NPROBES		3
 /* Per size: create, accesses, data, audit, delete. */
@@ -138,8 +138,7 @@ int main(int argc, char **argv)
 		tap_expect(r, want, "[cmp] create %llu KiB slot at gpa 0: %s",
 			   (unsigned long long)(size >> 10),
 			   r ? tap_errname((int)-r) : "0");
-		tap_diag("kernel memory after create: MemFree %+ld KiB, Slab %+ld KiB, "
-			 "VmallocUsed %+ld KiB, PageTables %+ld KiB",
+		tap_diag("after create (KiB): MemFree %+ld Slab %+ld Vmalloc %+ld PageTables %+ld",
 			 after.free - before.free, after.slab - before.slab,
 			 after.vmalloc - before.vmalloc,
 			 after.pagetables - before.pagetables);
@@ -169,8 +168,7 @@ int main(int argc, char **argv)
 			r = acc_audit(vmfd);
 			tap_result(r == 0, "audit: 0 violations%s", r ? " (see dmesg)" : "");
 			mem_snap(&after);
-			tap_diag("kernel memory with 3 pages mapped: MemFree %+ld KiB, "
-				 "Slab %+ld KiB, VmallocUsed %+ld KiB",
+			tap_diag("3 pages mapped (KiB): MemFree %+ld Slab %+ld Vmalloc %+ld",
 				 after.free - before.free, after.slab - before.slab,
 				 after.vmalloc - before.vmalloc);
 		}

@@ -25,7 +25,7 @@
 #include "access_util.h"
 
 #define NTESTS		6
-#define GB		(1ULL << 30)
+#define GB		(1024ULL * 1024 * 1024)
 #define NACCESSES	8192
 /* Room above the child's own use at the start. */
 #define HEADROOM	(4ULL << 20)

@@ -20,7 +20,7 @@
 #include "access_util.h"
 
 #define NTESTS	41
-#define MB	(1UL << 20)
+#define MB	0x100000UL
 #define HUGE	(2 * MB)
 #define NPAGES	(2 * HUGE / PAGE_SZ)	/* two 2 MiB frames */
 #define GPA	(64 * MB)

@@ -27,7 +27,7 @@
 #define NTESTS		(2 + NPHASES * 4 + 1)
 #define NVCPUS		3
 #define NSLOTS		4
-#define MB		(1UL << 20)
+#define MB		0x100000UL
 #define SLOT_PAGES	(2 * MB / PAGE_SZ)
 #define SLOT_GPA(i)	((uint64_t)(i) * 8 * MB)
 #define MOVED_GPA(i)	(64 * MB + (uint64_t)(i) * 8 * MB)

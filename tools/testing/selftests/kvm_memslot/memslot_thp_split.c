@@ -31,7 +31,7 @@
 #include "access_util.h"
 
 #define NTESTS		7
-#define MB		(1UL << 20)
+#define MB		0x100000UL
 #define HUGE		(2 * MB)
 #define NHUGE		4
 #define SIZE		(NHUGE * HUGE)
@@ -214,6 +214,8 @@ int main(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++) {
+		if (tap_option(argv[i]))
+			continue;
 		if (!strcmp(argv[i], "-t") && i + 1 < argc)
 			seconds = atoi(argv[++i]);
 		else

@@ -16,20 +16,14 @@
 #include "tap.h"
 #include "../../../memslot-trace/replay.h"
 
-struct embedded_trace {
-	const char *name;
-	const char *text;
-};
-
-extern const struct embedded_trace embedded_traces[];
-extern const int n_embedded_traces;
+#include "embedded_traces.h"
 
 int main(int argc, char **argv)
 {
 	const char *dev = tap_device(argc, argv);
 	struct replay_opts o = {
 		.dev = dev,
-		.vm_type = 0,
+		.vm_type = tap_vm_type,
 		.memslot_caps_only = 1,
 		.msg = stdout,
 		.msg_prefix = "# ",

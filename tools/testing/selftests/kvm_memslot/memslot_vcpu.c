@@ -19,6 +19,7 @@ static long child_results[NCHILD];
 static const long child_want[NCHILD] = {
 	-EIO, -EIO, -EIO, -EIO, -EIO, -EIO, KVM_API_VERSION, 1, 0,
 };
+
 static const char *const child_desc[NCHILD] = {
 	"child: KVM_CHECK_EXTENSION on the parent's VM fd fails EIO",
 	"child: SET_USER_MEMORY_REGION on the parent's VM fd fails EIO",
@@ -55,7 +56,9 @@ static void run_child(int devfd, int vmfd, int vcpufd, uint64_t hva, int wfd)
 int main(int argc, char **argv)
 {
 	const char *dev = tap_device(argc, argv);
+	const struct tap_arch_caps *ac = tap_arch_caps();
 	int devfd, vmfd, vcpu0, vcpu1, vcpu4095, vcpu7, vmfd2, pfd[2], status;
+	long max_id, nslots;
 	pid_t pid;
 	void *mem;
 	long r;
@@ -66,10 +69,18 @@ int main(int argc, char **argv)
 	tap_plan(NTESTS);
 	tap_diag("device %s", dev);
 
-	tap_expect(tap_ioctl(devfd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
-		   X86_MAX_VCPUS, "KVM_CAP_MAX_VCPUS is 1024");
-	tap_expect(tap_ioctl(devfd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID),
-		   X86_MAX_VCPU_IDS, "KVM_CAP_MAX_VCPU_ID is 4096");
+	if (ac) {
+		tap_expect(tap_ioctl(devfd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
+			   ac->max_vcpus, "KVM_CAP_MAX_VCPUS is %ld", ac->max_vcpus);
+		tap_expect(tap_ioctl(devfd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID),
+			   ac->max_vcpu_id, "KVM_CAP_MAX_VCPU_ID is %ld",
+			   ac->max_vcpu_id);
+	} else {
+		tap_skip("KVM_CAP_MAX_VCPUS: no reference for VM type %lu",
+			 tap_vm_type);
+		tap_skip("KVM_CAP_MAX_VCPU_ID: no reference for VM type %lu",
+			 tap_vm_type);
+	}
 	tap_expect(tap_ioctl(devfd, KVM_GET_VCPU_MMAP_SIZE, 0), 3 * PAGE_SZ,
 		   "KVM_GET_VCPU_MMAP_SIZE is 3 pages (x86)");
 	tap_expect(tap_ioctl(devfd, KVM_GET_VCPU_MMAP_SIZE, 1), -EINVAL,
@@ -83,8 +94,14 @@ int main(int argc, char **argv)
 		tap_bail_rest("no VM");
 		return tap_finish();
 	}
-	tap_expect(tap_ioctl(vmfd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID),
-		   X86_MAX_VCPU_IDS, "VM KVM_CAP_MAX_VCPU_ID is 4096");
+	nslots = tap_cap(vmfd, KVM_CAP_NR_MEMSLOTS);
+	max_id = tap_cap(vmfd, KVM_CAP_MAX_VCPU_ID);
+	if (ac)
+		tap_expect(max_id, ac->max_vcpu_id,
+			   "VM KVM_CAP_MAX_VCPU_ID is %ld", ac->max_vcpu_id);
+	else
+		tap_skip("VM KVM_CAP_MAX_VCPU_ID: no reference for VM type %lu",
+			 tap_vm_type);
 
 	vcpu0 = (int)tap_ioctl(vmfd, KVM_CREATE_VCPU, 0);
 	tap_expect(vcpu0 >= 0, 1, "create vCPU 0");
@@ -92,10 +109,10 @@ int main(int argc, char **argv)
 		   "create vCPU 0 again fails EEXIST");
 	vcpu1 = (int)tap_ioctl(vmfd, KVM_CREATE_VCPU, 1);
 	tap_expect(vcpu1 >= 0, 1, "create vCPU 1");
-	vcpu4095 = (int)tap_ioctl(vmfd, KVM_CREATE_VCPU, X86_MAX_VCPU_IDS - 1);
-	tap_expect(vcpu4095 >= 0, 1, "create vCPU 4095 (highest id)");
-	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, X86_MAX_VCPU_IDS), -EINVAL,
-		   "create vCPU 4096 fails EINVAL");
+	vcpu4095 = (int)tap_ioctl(vmfd, KVM_CREATE_VCPU, max_id - 1);
+	tap_expect(vcpu4095 >= 0, 1, "create vCPU %ld (highest id)", max_id - 1);
+	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, max_id), -EINVAL,
+		   "create vCPU %ld fails EINVAL", max_id);
 	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, 0xffffffffUL), -EINVAL,
 		   "create vCPU 0xffffffff fails EINVAL");
 	tap_expect(tap_ioctl(vmfd, KVM_CREATE_VCPU, 1UL << 32), -EEXIST,
@@ -134,7 +151,7 @@ int main(int argc, char **argv)
 		tap_expect(child_results[i], child_want[i], "%s", child_desc[i]);
 
 	tap_expect(tap_ioctl(vmfd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS),
-		   X86_USER_MEM_SLOTS, "parent: VM fd still works after the child");
+		   nslots, "parent: VM fd still works after the child");
 	tap_expect(tap_set(vmfd, 0, 1, 0, 0x200000, PAGE_SZ, (uint64_t)mem), 0,
 		   "parent: the child's slot 1 was never created");
 

@@ -4,8 +4,12 @@
  * selftests, plus the few KVM helpers every program needs.
  *
  * Every program takes the device to test as its first non-option argument
- * (default /dev/kvm-memslot) and must print the same TAP status for the same
- * test number on /dev/kvm-memslot and on in-tree /dev/kvm.  Errno values are
+ * (default /dev/kvm-memslot), and --vm-type=N for the KVM_CREATE_VM type of
+ * its VMs (default 0, what a client of /dev/kvm gets; run_tests.sh runs
+ * each program once per type the device offers).  It must print the same
+ * TAP status for the same test number on /dev/kvm-memslot and on in-tree
+ * /dev/kvm.  A missing requirement (no device, no permission, a VM type
+ * the device does not offer) ends it with exit status KSFT_SKIP.  Errno values are
  * printed in descriptions only for failures, so passing runs are identical
  * line for line.  A description that contains "[cmp]" is meant to be
  * compared verbatim between the two devices by the guest lane.
@@ -25,18 +29,49 @@
 #include <sys/mman.h>
 #include <linux/kvm.h>
 
+#include "../../../../include/uapi/linux/kvm_memslot.h"
+
 #define DEFAULT_DEVICE "/dev/kvm-memslot"
 #define PAGE_SZ 4096UL
 
-/* x86 numbers of Linux 6.1 (the reference kernel) */
-#define X86_USER_MEM_SLOTS	32764
-#define X86_ADDRESS_SPACES	2
+/* kselftest exit codes (tools/testing/selftests/kselftest.h) */
+#define KSFT_PASS	0
+#define KSFT_FAIL	1
+#define KSFT_SKIP	4
+
+/* KVM_MEM_MAX_NR_PAGES of Linux 6.1, the same on every architecture */
 #define MEM_MAX_NR_PAGES	((1UL << 31) - 1)
-#define X86_MAX_VCPU_IDS	4096
-#define X86_MAX_VCPUS		1024
+
+/*
+ * What each VM type's capabilities must say: what in-tree KVM 6.1 of that
+ * architecture reports (x86: KVM_USER_MEM_SLOTS, KVM_ADDRESS_SPACE_NUM,
+ * KVM_MAX_VCPUS, KVM_MAX_VCPU_IDS).  Tests take the limits they work with
+ * from KVM_CHECK_EXTENSION (tap_nr_slots(), tap_nr_address_spaces(), ...)
+ * and check the capabilities themselves against this table only.  A new
+ * backend adds its VM type here.
+ */
+struct tap_arch_caps {
+	unsigned long vm_type;
+	long nr_memslots;
+	long address_spaces;
+	long max_vcpus;
+	long max_vcpu_id;
+};
+
+static const struct tap_arch_caps tap_arch_caps_table[] = {
+	{ KVM_MEMSLOT_VM_X86_EPT, 32764, 2, 1024, 4096 },
+	{ KVM_MEMSLOT_VM_X86_NPT, 32764, 2, 1024, 4096 },
+};
+
+/* The VM type under test (--vm-type=N). */
+static unsigned long tap_vm_type;
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 #ifndef KVM_DIRTY_LOG_INITIALLY_SET
-#define KVM_DIRTY_LOG_INITIALLY_SET (1 << 1)
+#define KVM_DIRTY_LOG_INITIALLY_SET 0x2
 #endif
 #ifndef KVM_CAP_DIRTY_LOG_RING
 #define KVM_CAP_DIRTY_LOG_RING 192
@@ -63,6 +98,7 @@ struct tap_kvm_userspace_memory_region2 {
 	uint32_t pad1;
 	uint64_t pad2[14];
 };
+
 #ifdef KVM_SET_USER_MEMORY_REGION2
 #define TAP_SET_USER_MEMORY_REGION2 KVM_SET_USER_MEMORY_REGION2
 #else
@@ -123,7 +159,7 @@ static inline void tap_skip(const char *fmt, ...)
 static inline int tap_skip_all(const char *why)
 {
 	printf("TAP version 13\n1..0 # SKIP %s\n", why);
-	return 4;	/* KSFT_SKIP */
+	return KSFT_SKIP;
 }
 
 /* Fill up the plan with "not ok" lines, e.g. after a fatal setup error. */
@@ -157,32 +193,14 @@ static inline int tap_finish(void)
 
 /* ---- errno names for messages ---- */
 
+/* glibc's (2.32+), declared here whether or not _GNU_SOURCE is defined */
+const char *strerrorname_np(int errnum);
+
 static inline const char *tap_errname(int e)
 {
-	switch (e) {
-	case 0: return "0";
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EIO: return "EIO";
-	case ENXIO: return "ENXIO";
-	case E2BIG: return "E2BIG";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EFAULT: return "EFAULT";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case ENODEV: return "ENODEV";
-	case EINVAL: return "EINVAL";
-	case ENOSPC: return "ENOSPC";
-	case EMFILE: return "EMFILE";
-	case ENFILE: return "ENFILE";
-	case ENOTTY: return "ENOTTY";
-	case ERANGE: return "ERANGE";
-	case ENOSYS: return "ENOSYS";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	default: return "E?";
-	}
+	const char *name = e ? strerrorname_np(e) : "0";
+
+	return name ? name : "E?";
 }
 
 /*
@@ -222,22 +240,81 @@ static inline int tap_expect(long got, long want, const char *fmt, ...)
 
 /* ---- KVM helpers ---- */
 
+/*
+ * The device to test: the first argument that is not an option.  Also
+ * takes --vm-type=N (the type tap_create_vm() creates), which programs
+ * with options of their own pass to tap_option() (1: it was one).
+ */
+static inline int tap_option(const char *arg)
+{
+	if (strncmp(arg, "--vm-type=", 10))
+		return 0;
+	tap_vm_type = strtoul(arg + 10, NULL, 0);
+	return 1;
+}
+
 static inline const char *tap_device(int argc, char **argv)
 {
+	const char *dev = NULL;
+
 	for (int i = 1; i < argc; i++)
-		if (argv[i][0] != '-')
-			return argv[i];
-	return DEFAULT_DEVICE;
+		if (!tap_option(argv[i]) && argv[i][0] != '-' && !dev)
+			dev = argv[i];
+	return dev ? dev : DEFAULT_DEVICE;
 }
 
+/* Open the device; on failure, say why (errno is kept) and return -1. */
 static inline int tap_open_dev(const char *path)
 {
-	return open(path, O_RDWR | O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int e = errno;
+
+	if (fd < 0) {
+		printf("# cannot open %s: %s%s\n", path, strerror(e),
+		       e == EACCES || e == EPERM ? " (run as root)" : "");
+		errno = e;
+	}
+	return fd;
 }
 
+/* A VM of the type under test; -errno on failure. */
 static inline int tap_create_vm(int devfd)
 {
-	return (int)tap_ioctl(devfd, KVM_CREATE_VM, 0);
+	return (int)tap_ioctl(devfd, KVM_CREATE_VM, tap_vm_type);
+}
+
+/*
+ * KVM_CHECK_EXTENSION on a device or VM fd: the value, or 0 if the fd
+ * does not know the capability (as KVM answers for an unknown one).
+ */
+static inline long tap_cap(int fd, long cap)
+{
+	long r = tap_ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+/* User memslots per address space (KVM_CAP_NR_MEMSLOTS). */
+static inline uint32_t tap_nr_slots(int fd)
+{
+	return (uint32_t)tap_cap(fd, KVM_CAP_NR_MEMSLOTS);
+}
+
+/* Address spaces (KVM_CAP_MULTI_ADDRESS_SPACE; 0 means one). */
+static inline uint32_t tap_nr_address_spaces(int fd)
+{
+	long n = tap_cap(fd, KVM_CAP_MULTI_ADDRESS_SPACE);
+
+	return n > 1 ? (uint32_t)n : 1;
+}
+
+/* What the capabilities of the VM type under test must say, or NULL. */
+static inline const struct tap_arch_caps *tap_arch_caps(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tap_arch_caps_table); i++)
+		if (tap_arch_caps_table[i].vm_type == tap_vm_type)
+			return &tap_arch_caps_table[i];
+	return NULL;
 }
 
 static inline long tap_set(int vmfd, uint32_t as, uint32_t id, uint32_t flags,

@@ -85,6 +85,12 @@ vmtest-debug: all selftests
 # Recorded QEMU traces live in ../shared/traces; TRACES_DIR= overrides.
 TRACES_DIR ?= $(abspath $(CURDIR)/../shared/traces)
 DEMO_TRACES := $(wildcard $(TRACES_DIR)/q35-dimm-migrate.trace $(TRACES_DIR)/pc-ivshmem-bar.trace)
+# Without them (a clone on its own), the project's recordings of the same
+# machines.
+ifeq ($(DEMO_TRACES),)
+DEMO_TRACES := $(wildcard tools/memslot-trace/fixtures/q35-dimm-migrate-stopped.trace \
+			  tools/memslot-trace/fixtures/pc-ivshmem-bar-stopped.trace)
+endif
 
 demo: all selftests
 	$(MAKE) -C tools/memslot-trace

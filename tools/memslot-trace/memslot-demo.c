@@ -819,12 +819,12 @@ int main(int argc, char **argv)
 	printf("\n================================================================\n");
 	printf("Summary\n");
 	printf("================================================================\n");
-	printf("  %-22s %-8s %5s %-9s %15s %19s\n", "trace", "VM type",
+	printf("  %-28s %-8s %5s %-9s %15s %19s\n", "trace", "VM type",
 	       "calls", "results", "grace periods", "time (ms)");
-	printf("  %-22s %-8s %5s %-9s %7s %7s %9s %9s\n", "", "", "",
+	printf("  %-28s %-8s %5s %-9s %7s %7s %9s %9s\n", "", "", "",
 	       "vs KVM", "here", "KVM", "here", "KVM");
 	for (i = 0; i < nres; i++)
-		printf("  %-22.22s %-8s %5d %-9s %7llu %7u %9.2f %9.2f\n",
+		printf("  %-28.28s %-8s %5d %-9s %7llu %7u %9.2f %9.2f\n",
 		       res[i].name, memslot_ext_vm_type_name(res[i].vm_type),
 		       res[i].calls, !have_ref ? "n/a" :
 		       res[i].identical ? "identical" : "DIFFER",

@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 		   "batch changing the same slot twice fails EINVAL");
 	tap_expect(failed, 1, "and names the second change");
 
-	r[0] = region(32764, 0, 3 * GB, PAGE_SZ, hva);
+	r[0] = region(tap_nr_slots(vmfd), 0, 3 * GB, PAGE_SZ, hva);
 	tap_expect(batch(r, 1, &failed), -EINVAL,
 		   "batch with a slot id past the limit fails EINVAL, as the ioctl");
 

@@ -19,6 +19,8 @@
 #   make docs         Documentation/ as HTML (Sphinx), warnings are errors
 #   make test         all + check + install-check + dkms-check + docs +
 #                     vmtest + vmtest-debug
+#   make bench        boot guests (1 and 2 CPUs), time slot updates on
+#                     /dev/kvm-memslot against /dev/kvm: table, JSON, plot
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -42,7 +44,7 @@ endif
 endif
 
 .PHONY: all modules clean check selftests vmtest vmtest-debug demo test \
-	install install-check dkms-check docs
+	install install-check dkms-check docs bench
 
 all: modules
 
@@ -110,11 +112,16 @@ docs:
 
 test: all check install-check dkms-check docs vmtest vmtest-debug
 
+# Not part of 'test': it prints figures and asserts nothing about time.
+bench: all
+	tools/memslot-bench/bench.sh
+
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 	@if [ -f $(SELFTESTS_DIR)/Makefile ]; then $(MAKE) -C $(SELFTESTS_DIR) clean; fi
+	$(MAKE) -C tools/memslot-bench clean
 	rm -rf tests/vm/build Documentation/output
 
 endif

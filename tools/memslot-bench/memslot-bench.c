@@ -1081,17 +1081,30 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth)
 				total += prof[i].us;
 		printf("\n==== profile: %s on %s, %u slots, %d traced ops, depth <= %d ====\n",
 		       opname, dev_path[d], nslots, nops, depth);
-		printf("per op: %.1f us in the ioctl (tracing inflates short functions)\n",
+		printf("per op: %.1f us in the ioctl, traced (tracing inflates every traced call;\n"
+		       "sleeps such as grace periods are not inflated)\n",
 		       total / nops);
 		printf("%10s %8s %7s  %s\n", "us/op", "calls/op", "%", "call path");
 		for (int i = 0; i < nprof; i++) {
 			const char *leaf = strrchr(prof[i].key, '>');
+			size_t len = strlen(prof[i].key);
+			double self = prof[i].us;
 
+			/* own time: what no traced callee accounts for */
+			for (int j = i + 1; j < nprof; j++)
+				if (prof[j].depth == prof[i].depth + 1 &&
+				    !strncmp(prof[j].key, prof[i].key, len) &&
+				    prof[j].key[len] == ' ')
+					self -= prof[j].us;
 			if (total <= 0 || prof[i].us / total < 0.01)
 				continue;
 			printf("%10.1f %8.1f %6.1f%%  %*s%s\n", prof[i].us / nops,
 			       (double)prof[i].calls / nops, 100 * prof[i].us / total,
 			       2 * (prof[i].depth - 1), "", leaf ? leaf + 2 : prof[i].key);
+			if (self / total >= 0.02 && self < prof[i].us * 0.98)
+				printf("%10.1f %8s %6.1f%%  %*s[self and untraced callees]\n",
+				       self / nops, "", 100 * self / total,
+				       2 * prof[i].depth, "");
 		}
 	}
 	tracefs_write("current_tracer", "nop");

@@ -300,7 +300,7 @@ struct kvm_memslot_mn_inval {
  * @mn_wq:            where they wait
  * @mn_inval:         the invalidations in flight, one by one
  * @reclaim_list:     retired memory waiting for a grace period
- * @reclaim_work:     waits for a grace period, then frees @reclaim_list
+ * @reclaim_work:     frees @reclaim_list once a grace period has elapsed
  * @reclaim_pending:  retired batches not yet freed
  * @stats:            counters of protocol events
  * @transit_waits:    faults that met a gfn in transition and waited
@@ -335,7 +335,7 @@ struct kvm_memslot_vm {
 	wait_queue_head_t mn_wq;
 	struct kvm_memslot_mn_inval mn_inval[KVM_MEMSLOT_MN_TRACKED];
 	struct llist_head reclaim_list;
-	struct work_struct reclaim_work;
+	struct delayed_work reclaim_work;
 	atomic_t reclaim_pending;
 	struct kvm_memslot_stats stats;
 	atomic64_t transit_waits;

@@ -84,6 +84,7 @@ void kmem_cache_destroy(struct kmem_cache *c)
 /* ---- RCU / SRCU ---- */
 
 unsigned long harness_grace_periods;
+unsigned long harness_worker_grace_periods;
 unsigned long harness_rcu_grace_periods;
 void (*harness_synchronize_hook)(struct srcu_struct *ssp);
 __thread int harness_rcu_registered;

@@ -304,9 +304,23 @@ static void srcu_grace_period(struct srcu_struct *ssp)
 /* Set on the work-queue thread: its grace periods are not the caller's. */
 extern __thread int harness_in_worker;
 
+unsigned long get_state_synchronize_srcu(struct srcu_struct *ssp)
+{
+	/* What the caller unpublished is ordered before the cookie. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&ssp->gp_started, __ATOMIC_SEQ_CST);
+}
+
+bool poll_state_synchronize_srcu(struct srcu_struct *ssp, unsigned long cookie)
+{
+	/* A grace period numbered above @cookie began its scan after it. */
+	return __atomic_load_n(&ssp->gp_ended, __ATOMIC_SEQ_CST) > cookie;
+}
+
 void synchronize_srcu(struct srcu_struct *ssp)
 {
 	void (*hook)(struct srcu_struct *ssp);
+	unsigned long n, ended;
 
 	WARN_ON(!ssp->initialized);
 	/* Waiting inside its own read section would deadlock: a kernel bug too. */
@@ -315,9 +329,18 @@ void synchronize_srcu(struct srcu_struct *ssp)
 	/* Sleeping in an RCU read section is a bug as well. */
 	if (harness_rcu_registered && WARN_ON(urcu_memb_read_ongoing()))
 		return;
+	n = __atomic_add_fetch(&ssp->gp_started, 1, __ATOMIC_SEQ_CST);
 	srcu_grace_period(ssp);
-	if (harness_in_worker)
+	ended = __atomic_load_n(&ssp->gp_ended, __ATOMIC_SEQ_CST);
+	while (ended < n &&
+	       !__atomic_compare_exchange_n(&ssp->gp_ended, &ended, n, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+	if (harness_in_worker) {
+		__atomic_add_fetch(&harness_worker_grace_periods, 1,
+				   __ATOMIC_SEQ_CST);
 		return;
+	}
 	__atomic_add_fetch(&harness_grace_periods, 1, __ATOMIC_SEQ_CST);
 	hook = __atomic_load_n(&harness_synchronize_hook, __ATOMIC_SEQ_CST);
 	if (hook)

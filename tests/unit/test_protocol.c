@@ -735,6 +735,40 @@ static void old_slot_freed_only_after_readers_leave(void **state)
 	assert_true(READ_ONCE(f->vm->stats.reclaimed) > reclaimed0);
 }
 
+/*
+ * The reclaim work waits for a grace period of its own only for memory
+ * retired after the last grace period that ended: what a create retired
+ * before a delete's (here: any) synchronous grace period is freed without
+ * another.  The worker is held so that it cannot run in between.
+ */
+static void reclaim_reuses_a_later_grace_period(void **state)
+{
+	struct pfix *f = F(state);
+	unsigned long worker_gps;
+	u64 reclaimed0;
+
+	harness_quiesce();
+	reclaimed0 = READ_ONCE(f->vm->stats.reclaimed);
+	worker_gps = __atomic_load_n(&harness_worker_grace_periods, __ATOMIC_SEQ_CST);
+	harness_workqueue_hold(true);
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 9), 0, GPA(0x1000), PG, HVA_D), 0);
+	synchronize_srcu(&f->vm->srcu);
+	harness_workqueue_hold(false);
+	harness_quiesce();
+	assert_true(READ_ONCE(f->vm->stats.reclaimed) > reclaimed0);
+	assert_int_equal(__atomic_load_n(&harness_worker_grace_periods, __ATOMIC_SEQ_CST),
+			 worker_gps);
+
+	/* with no grace period in between, the work waits for one */
+	harness_workqueue_hold(true);
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 9), 0, 0, 0, HVA_D), 0);
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 9), 0, GPA(0x1000), PG, HVA_D), 0);
+	harness_workqueue_hold(false);
+	harness_quiesce();
+	assert_int_equal(__atomic_load_n(&harness_worker_grace_periods, __ATOMIC_SEQ_CST),
+			 worker_gps + 1);
+}
+
 static void generation_is_even_and_grows(void **state)
 {
 	struct pfix *f = F(state);
@@ -778,6 +812,7 @@ int main(void)
 		T(fault_waits_during_batch_create),
 		T(fault_on_untouched_slot_does_not_wait),
 		T(old_slot_freed_only_after_readers_leave),
+		T(reclaim_reuses_a_later_grace_period),
 		T(generation_is_even_and_grows),
 	};
 

@@ -36,6 +36,7 @@ struct kvm_memslot_retired_slot {
  * struct kvm_memslot_reclaim - memory an update replaced
  * @llnode:   on vm->reclaim_list until a grace period has elapsed
  * @vm:       the VM
+ * @cookie:   SRCU grace-period state when the batch was retired
  * @nodes:    tree nodes chained through ->next
  * @nr_sets:  entries used in @sets
  * @sets:     set structures no longer published
@@ -45,6 +46,7 @@ struct kvm_memslot_retired_slot {
 struct kvm_memslot_reclaim {
 	struct llist_node llnode;
 	struct kvm_memslot_vm *vm;
+	unsigned long cookie;
 	struct kvm_memslot_node *nodes;
 	unsigned int nr_sets;
 	struct kvm_memslots *sets[2 * KVM_MEMSLOT_MAX_ADDRESS_SPACES];

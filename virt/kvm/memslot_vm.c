@@ -3,19 +3,31 @@
  * Per-VM memslot state: creation, teardown, and the deferred reclaim of
  * memory that updates replaced.
  *
- * Replaced sets, tree nodes and slots go to a work item that waits for an
- * expedited grace period and frees them, so an update never waits for
- * readers just to free memory.  call_srcu() would start a normal grace
- * period per update, and an expedited one requested meanwhile (the next
- * delete's) queues behind it: deleting 32764 slots would then take jiffies
- * each.  One work item also batches the reclaim of updates that come in a
- * stream under one grace period.
+ * Replaced sets, tree nodes and slots go to a work item that frees them
+ * after an SRCU grace period, so an update never waits for readers just to
+ * free memory.  Each batch records a grace-period cookie when it is
+ * retired; the work item runs a few milliseconds after the first batch of
+ * a backlog and waits for an expedited grace period only if some batch's
+ * cookie has not completed yet.  So a stream of updates pays one wakeup
+ * and at most one grace period per backlog instead of one each, and the
+ * grace period a delete or move waits for anyway frees everything retired
+ * before it at no cost.  call_srcu() would start a normal grace period per
+ * update, and an expedited one requested meanwhile (the next delete's)
+ * queues behind it: deleting 32764 slots would then take jiffies each.
  */
 
 #include <linux/slab.h>
 #include <linux/overflow.h>
 
 #include "memslot_internal.h"
+
+/*
+ * How long a retired batch may wait for others to share its wakeup and
+ * grace period, and how many may pile up before the work runs at once
+ * (each is a few KiB: this bounds the memory a fast stream keeps).
+ */
+#define KVM_MEMSLOT_RECLAIM_DELAY_MS	10
+#define KVM_MEMSLOT_RECLAIM_BACKLOG	256
 
 static void kvm_memslot_reclaim_work(struct work_struct *work);
 
@@ -63,7 +75,7 @@ int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 	init_waitqueue_head(&vm->update_wq);
 	init_waitqueue_head(&vm->mn_wq);
 	init_llist_head(&vm->reclaim_list);
-	INIT_WORK(&vm->reclaim_work, kvm_memslot_reclaim_work);
+	INIT_DELAYED_WORK(&vm->reclaim_work, kvm_memslot_reclaim_work);
 	atomic_set(&vm->reclaim_pending, 0);
 	atomic64_set(&vm->transit_waits, 0);
 
@@ -123,7 +135,7 @@ void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm)
 		vm->ops->flush_all(vm);
 
 	/* Let every deferred reclaim run before the state it frees into goes. */
-	flush_work(&vm->reclaim_work);
+	flush_delayed_work(&vm->reclaim_work);
 	WARN_ON_ONCE(atomic_read(&vm->reclaim_pending));
 
 	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++) {
@@ -208,17 +220,27 @@ static void kvm_memslot_reclaim_free(struct kvm_memslot_vm *vm,
 
 static void kvm_memslot_reclaim_work(struct work_struct *work)
 {
-	struct kvm_memslot_vm *vm = container_of(work, struct kvm_memslot_vm,
+	struct kvm_memslot_vm *vm = container_of(to_delayed_work(work),
+						 struct kvm_memslot_vm,
 						 reclaim_work);
 	struct kvm_memslot_reclaim *reclaim, *next;
 	struct llist_node *list;
+	bool covered = true;
 
 	list = llist_del_all(&vm->reclaim_list);
 	if (!list)
 		return;
-	/* Everything on the list was unpublished before this grace period. */
+	/*
+	 * Each batch was unpublished before its cookie was taken; a grace
+	 * period that completed since (an update's own, usually) has let
+	 * every reader that could still see it go.
+	 */
+	llist_for_each_entry(reclaim, list, llnode)
+		if (!poll_state_synchronize_srcu(&vm->srcu, reclaim->cookie))
+			covered = false;
 #ifndef KVM_MEMSLOT_TEST_WRONG_GRACE_PERIOD
-	synchronize_srcu_expedited(&vm->srcu);
+	if (!covered)
+		synchronize_srcu_expedited(&vm->srcu);
 #else
 	/* The harness's negative control (tests/Makefile, neg-grace). */
 	synchronize_rcu();
@@ -233,17 +255,28 @@ static void kvm_memslot_reclaim_work(struct work_struct *work)
 /**
  * kvm_memslot_reclaim_defer() - free a batch after an SRCU grace period
  * @vm:      the VM whose readers may still see the batch's memory
- * @reclaim: the batch
+ * @reclaim: the batch, no longer reachable from any published set
  */
 void kvm_memslot_reclaim_defer(struct kvm_memslot_vm *vm,
 			       struct kvm_memslot_reclaim *reclaim)
 {
+	int pending;
+
 	reclaim->vm = vm;
 	if (KVM_MEMSLOT_TEST_EARLY_FREE) {
 		kvm_memslot_reclaim_free(vm, reclaim);
 		return;
 	}
-	atomic_inc(&vm->reclaim_pending);
+	pending = atomic_inc_return(&vm->reclaim_pending);
+	/*
+	 * The cookie orders the unpublishing before it (it implies a full
+	 * barrier); the work's poll_state_synchronize_srcu() is its partner.
+	 */
+	reclaim->cookie = get_state_synchronize_srcu(&vm->srcu);
 	llist_add(&reclaim->llnode, &vm->reclaim_list);
-	schedule_work(&vm->reclaim_work);
+	if (pending >= KVM_MEMSLOT_RECLAIM_BACKLOG)
+		mod_delayed_work(system_wq, &vm->reclaim_work, 0);
+	else
+		schedule_delayed_work(&vm->reclaim_work,
+				      msecs_to_jiffies(KVM_MEMSLOT_RECLAIM_DELAY_MS));
 }

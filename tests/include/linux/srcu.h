@@ -13,7 +13,9 @@
  * synchronize_srcu() counts into harness_grace_periods and then calls
  * harness_synchronize_hook if set, except on the work-queue thread: the
  * grace periods the core's reclaim work waits for are not those of the
- * update the tests observe.
+ * update the tests observe (they count into harness_worker_grace_periods).
+ * Grace periods of each srcu_struct are numbered, for the cookies of
+ * get_state_synchronize_srcu().
  */
 #ifndef _SHIM_LINUX_SRCU_H
 #define _SHIM_LINUX_SRCU_H
@@ -22,9 +24,12 @@
 
 struct srcu_struct {
 	int initialized;
+	unsigned long gp_started;	/* grace periods begun */
+	unsigned long gp_ended;		/* highest number of one that ended */
 };
 
 extern unsigned long harness_grace_periods;
+extern unsigned long harness_worker_grace_periods;
 extern void (*harness_synchronize_hook)(struct srcu_struct *ssp);
 
 #define DEFINE_SRCU(name)		struct srcu_struct name = { 1 }
@@ -41,6 +46,13 @@ void synchronize_srcu(struct srcu_struct *ssp);
 void call_srcu(struct srcu_struct *ssp, struct rcu_head *head,
 	       void (*func)(struct rcu_head *head));
 void srcu_barrier(struct srcu_struct *ssp);
+/*
+ * Grace-period cookies: the number of grace periods of @ssp started so
+ * far; one has elapsed since when a grace period numbered above it has
+ * ended.
+ */
+unsigned long get_state_synchronize_srcu(struct srcu_struct *ssp);
+bool poll_state_synchronize_srcu(struct srcu_struct *ssp, unsigned long cookie);
 
 #define srcu_dereference(p, ssp)		rcu_dereference(p)
 #define srcu_dereference_check(p, ssp, c)	rcu_dereference(p)

@@ -10,6 +10,7 @@
 #ifndef _SHIM_LINUX_WORKQUEUE_H
 #define _SHIM_LINUX_WORKQUEUE_H
 #include <linux/types.h>
+#include <linux/container_of.h>
 
 struct work_struct;
 typedef void (*work_func_t)(struct work_struct *work);
@@ -46,6 +47,40 @@ void flush_workqueue(struct workqueue_struct *wq);
 #define flush_scheduled_work()	flush_workqueue(system_wq)
 #define WQ_UNBOUND	0x2u
 #define WQ_MEM_RECLAIM	0x8u
+/*
+ * Delayed work is queued at once: the kernel would run it a delay later,
+ * but no result of the core may depend on when deferred work runs.
+ */
+struct delayed_work {
+	struct work_struct work;
+};
+
+#define INIT_DELAYED_WORK(dw, f)	INIT_WORK(&(dw)->work, (f))
+
+static inline struct delayed_work *to_delayed_work(struct work_struct *work)
+{
+	return container_of(work, struct delayed_work, work);
+}
+
+static inline bool schedule_delayed_work(struct delayed_work *dw,
+					 unsigned long delay)
+{
+	(void)delay;
+	return queue_work(system_wq, &dw->work);
+}
+
+static inline bool mod_delayed_work(struct workqueue_struct *wq,
+				    struct delayed_work *dw, unsigned long delay)
+{
+	(void)delay;
+	return queue_work(wq, &dw->work);
+}
+
+static inline bool flush_delayed_work(struct delayed_work *dw)
+{
+	return flush_work(&dw->work);
+}
+
 struct workqueue_struct *alloc_workqueue(const char *fmt, unsigned int flags, int max_active, ...);
 void destroy_workqueue(struct workqueue_struct *wq);
 

@@ -69,7 +69,7 @@ for smp in $smps; do
 		continue
 	fi
 	cut_section '@@@BENCH TABLE BEGIN@@@' '@@@BENCH TABLE END@@@' "$log" |
-		grep -v '^memslot-bench: [0-9a-z ]*$' >"$out/smp$smp.txt" || true
+		grep -v -e '^memslot-bench: [^,]*$' -e '^\[ *[0-9.]*\] ' >"$out/smp$smp.txt" || true
 	cut_section '@@@BENCH JSON BEGIN@@@' '@@@BENCH JSON END@@@' "$log" >"$out/smp$smp.json"
 	if grep -q '"ops"' "$out/smp$smp.json"; then
 		got=1

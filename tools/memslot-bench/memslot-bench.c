@@ -53,14 +53,14 @@
 #define TEST_ID		(X86_USER_MEM_SLOTS - 1)	/* never a background id */
 #define TEST_GPA	0x100000ULL
 #define MOVE_GPA	0x200000ULL
-#define BG_GPA		(1ULL << 32)
+#define BG_GPA		0x100000000ULL
 #define ALIAS_PAGES	16
 #define GROW_CHUNK	512
 #define STREAM_OPS	1000
 #define STREAM_ROUNDS	3
-#define HUGE_SIZE	(1ULL << 40)
+#define HUGE_SIZE	0x10000000000ULL	/* 1 TiB */
 #define HUGE_ROUNDS	10
-#define BIG_SIZE	(1ULL << 30)
+#define BIG_SIZE	0x40000000ULL		/* 1 GiB */
 #define BIG_GPA		(4ULL << 30)
 #define FLUSH_ROUNDS	100
 
@@ -73,7 +73,8 @@ static const char *const op_name[NR_OPS] = {
 };
 
 static const unsigned int slot_counts[] = { 1, 64, 512, 4096, 32764 };
-#define NR_COUNTS (sizeof(slot_counts) / sizeof(slot_counts[0]))
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define NR_COUNTS	ARRAY_SIZE(slot_counts)
 
 static int samples = 200;
 static double budget_s = 25;	/* per (op, slot count), both devices */
@@ -564,7 +565,8 @@ static void huge_child(void *p)
 	int vm = tap_create_vm(devs[d].fd);
 
 	if (huge == MAP_FAILED || vm < 0) {
-		h->create[d].err = h->pcreate[d].err = vm < 0 ? vm : -ENOMEM;
+		h->create[d].err = vm < 0 ? vm : -ENOMEM;
+		h->pcreate[d].err = h->create[d].err;
 		return;
 	}
 	for (int big = 0; big < 2; big++) {
@@ -634,7 +636,8 @@ static void flush_child(void *p)
 	long r;
 
 	if (vcpu < 0 || !big) {
-		f->alone.err = f->mapped.err = vcpu < 0 ? vcpu : -ENOMEM;
+		f->alone.err = vcpu < 0 ? vcpu : -ENOMEM;
+		f->mapped.err = f->alone.err;
 		return;
 	}
 	if (flush_series(vm, vcpu, &f->alone))
@@ -735,15 +738,13 @@ static void json_pair(FILE *f, const char *key, struct pair *p, double scale,
 {
 	fprintf(f, "  \"%s\": {", key);
 	for (int d = 0; d < NDEV; d++) {
-		if (!devs[d].present || p->err[d])
-			fprintf(f, "\"%s_ms\": null, ", dev_name[d]);
-		else
-		{
-			char key[32];
+		char name[32];
 
-			snprintf(key, sizeof(key), "%s_ms", dev_name[d]);
-			json_num(f, key, p->v[d] * scale, ", ");
-		}
+		snprintf(name, sizeof(name), "%s_ms", dev_name[d]);
+		if (!devs[d].present || p->err[d])
+			fprintf(f, "\"%s\": null, ", name);
+		else
+			json_num(f, name, p->v[d] * scale, ", ");
 		if (p->err[d])
 			fprintf(f, "\"%s_error\": \"%s\", ", dev_name[d],
 				ename(p->err[d]));
@@ -770,8 +771,9 @@ static void report(const char *json, struct huge_res *h,
 	FILE *f = NULL;
 
 	uname(&u);
-	printf("\nmemslot-bench: %s, %ld guest CPUs, p50/p99 in us, ratio = memslot p50 / kvm p50\n",
-	       u.release, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("\nmemslot-bench: %s, %ld guest CPUs, p50/p99 in us,\n"
+	       "ratio = memslot p50 / kvm p50\n", u.release,
+	       sysconf(_SC_NPROCESSORS_ONLN));
 	printf("%-10s %6s %5s %10s %10s %5s %10s %10s %7s\n", "op", "slots",
 	       "n", "kvm p50", "kvm p99", "n", "ms p50", "ms p99", "ratio");
 	for (unsigned int c = 0; c < NR_COUNTS; c++) {
@@ -809,13 +811,16 @@ static void report(const char *json, struct huge_res *h,
 			summarize(&s[i][d], &p50[d], &x);
 		}
 		printf("%-34s %14s %14s\n", what[i],
-		       fig(devs[0].present, s[i][0].err, p50[0]),
-		       fig(devs[1].present, s[i][1].err, p50[1]));
+		       fig(devs[0].present, s[i][0].err ? s[i][0].err :
+			   s[i & 2][0].err, p50[0]),
+		       fig(devs[1].present, s[i][1].err ? s[i][1].err :
+			   s[i & 2][1].err, p50[1]));
 	}
 
 	summarize(&fl->alone, &rp[0], &rp[1]);
 	summarize(&fl->mapped, &rp[2], &rp[3]);
-	printf("\ndelete of a mapped one-page slot (memslot only; /dev/kvm needs a running guest to map memory)\n");
+	printf("\ndelete of a mapped one-page slot (memslot only; /dev/kvm needs a\n"
+	       "running guest to map memory)\n");
 	printf("  nothing else mapped:  p50 %s us, p99 %s us\n",
 	       fig(devs[1].present, ferr ? ferr : fl->alone.err, rp[0]),
 	       fig(devs[1].present, ferr ? ferr : fl->alone.err, rp[1]));
@@ -887,7 +892,8 @@ static void report(const char *json, struct huge_res *h,
 			fprintf(f, "}%s", i < 3 ? ", " : "");
 		}
 	}
-	fprintf(f, "},\n  \"delete_with_1gib_mapped\": {\"kvm\": \"not comparable: mapping needs a running guest\", ");
+	fprintf(f, "},\n  \"delete_with_1gib_mapped\": {\"kvm\": %s, ",
+		"\"not comparable: mapping needs a running guest\"");
 	if (ferr)
 		fprintf(f, "\"error\": \"%s\", ", ename(ferr));
 	json_series(f, "memslot_alone", devs[1].present, &fl->alone, ", ");
@@ -1079,7 +1085,7 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth)
 		for (int i = 0; i < nprof; i++)
 			if (prof[i].depth == 1)
 				total += prof[i].us;
-		printf("\n==== profile: %s on %s, %u slots, %d traced ops, depth <= %d ====\n",
+		printf("\n==== %s on %s, %u slots, %d traced ops, depth <= %d ====\n",
 		       opname, dev_path[d], nslots, nops, depth);
 		printf("per op: %.1f us in the ioctl, traced (tracing inflates every traced call;\n"
 		       "sleeps such as grace periods are not inflated)\n",
@@ -1146,10 +1152,8 @@ int main(int argc, char **argv)
 			prof_ops = atoi(v);
 		else if (!strcmp(a, "--profile-depth"))
 			prof_depth = atoi(v);
-		else {
-			fprintf(stderr, "unknown option %s\n", a);
-			return 2;
-		}
+		else
+			return fprintf(stderr, "unknown option %s\n", a), 2;
 		i++;
 	}
 	if (samples < 1 || samples > MAX_SAMPLES)

@@ -44,7 +44,7 @@ endif
 endif
 
 .PHONY: all modules clean check selftests vmtest vmtest-debug demo test \
-	install install-check dkms-check docs bench
+	install install-check dkms-check docs
 
 all: modules
 
@@ -113,6 +113,7 @@ docs:
 test: all check install-check dkms-check docs vmtest vmtest-debug
 
 # Not part of 'test': it prints figures and asserts nothing about time.
+.PHONY: bench
 bench: all
 	tools/memslot-bench/bench.sh
 

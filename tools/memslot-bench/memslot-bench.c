@@ -50,7 +50,13 @@
 
 #define MAX_SAMPLES	1000
 #define MIN_SAMPLES	20
-#define TEST_ID		(X86_USER_MEM_SLOTS - 1)	/* never a background id */
+/*
+ * User slots per address space on every device measured (the smallest
+ * KVM_CAP_NR_MEMSLOTS); the test slot takes the last id, never a
+ * background one.
+ */
+static uint32_t nr_user_slots;
+#define TEST_ID		(nr_user_slots - 1)
 #define TEST_GPA	0x100000ULL
 #define MOVE_GPA	0x200000ULL
 #define BG_GPA		0x100000000ULL
@@ -793,9 +799,9 @@ static void report(const char *json, struct huge_res *h,
 		}
 	}
 	printf("\n%-34s %14s %14s %8s\n", "whole operations (ms)", "kvm", "memslot", "ratio");
-	print_pair("populate 32764 slots", &populate, 1e-3);
-	print_pair("stream of 1000 creates", &stream_create, 1e-3);
-	print_pair("stream of 1000 deletes", &stream_delete, 1e-3);
+	print_pair("populate 32764 slots", &populate, 0.001);
+	print_pair("stream of 1000 creates", &stream_create, 0.001);
+	print_pair("stream of 1000 deletes", &stream_delete, 0.001);
 
 	printf("\n%-34s %14s %14s\n", "1 TiB slot vs one page (p50 us)", "kvm", "memslot");
 	for (int i = 0; i < 4; i++) {
@@ -874,9 +880,9 @@ static void report(const char *json, struct huge_res *h,
 		}
 	}
 	fprintf(f, "  ],\n");
-	json_pair(f, "populate_32764", &populate, 1e-3, ",");
-	json_pair(f, "stream_create_1000", &stream_create, 1e-3, ",");
-	json_pair(f, "stream_delete_1000", &stream_delete, 1e-3, ",");
+	json_pair(f, "populate_32764", &populate, 0.001, ",");
+	json_pair(f, "stream_create_1000", &stream_create, 0.001, ",");
+	json_pair(f, "stream_delete_1000", &stream_delete, 0.001, ",");
 	fprintf(f, "  \"slot_1tib\": {");
 	{
 		static const char *const key[] = {
@@ -1158,8 +1164,6 @@ int main(int argc, char **argv)
 	}
 	if (samples < 1 || samples > MAX_SAMPLES)
 		samples = MAX_SAMPLES;
-	if (prof_slots < 1 || prof_slots > X86_USER_MEM_SLOTS)
-		prof_slots = X86_USER_MEM_SLOTS;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	alias = tap_map(ALIAS_PAGES * PAGE_SZ);
@@ -1176,7 +1180,15 @@ int main(int argc, char **argv)
 		if (!devs[d].present)
 			fprintf(stderr, "%s: not available, its columns stay empty\n",
 				dev_path[d]);
+		else if (!nr_user_slots || tap_nr_slots(devs[d].fd) < nr_user_slots)
+			nr_user_slots = tap_nr_slots(devs[d].fd);
 	}
+	if (!nr_user_slots) {
+		fprintf(stderr, "no device to measure\n");
+		return 1;
+	}
+	if (prof_slots < 1 || prof_slots > nr_user_slots)
+		prof_slots = nr_user_slots;
 	if (prof_op)
 		return profile(prof_op, prof_slots, prof_ops, prof_depth);
 
@@ -1197,7 +1209,7 @@ int main(int argc, char **argv)
 
 		if (!devs[d].present)
 			continue;
-		populate.err[d] = devs[d].bg == X86_USER_MEM_SLOTS - 1 ?
+		populate.err[d] = devs[d].bg == nr_user_slots - 1 ?
 			set_region(devs[d].vm, TEST_ID, 0, TEST_GPA, PAGE_SZ,
 				   test_hva, &us) : -EAGAIN;
 		populate.v[d] = devs[d].grow_ns / 1e3 + us;

@@ -411,7 +411,7 @@ struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 						 struct kvm_memslot_hint *hint,
 						 int *srcu_idx);
 
-/* virt/kvm/memslot_mmu_notifier.c: the core side of invalidations */
+/* virt/kvm/memslot_mn_sync.c: the core side of invalidations */
 void kvm_memslot_invalidate_begin(struct kvm_memslot_vm *vm, const void *key,
 				  unsigned long start, unsigned long end);
 void kvm_memslot_invalidate_end(struct kvm_memslot_vm *vm, const void *key);

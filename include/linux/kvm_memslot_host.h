@@ -42,8 +42,8 @@ struct mm_struct;
 
 /**
  * struct kvm_memslot_host_vm - a VM created on /dev/kvm-memslot
- * @slots:         the memslot state the core works on
- * @type:          the KVM_CREATE_VM type, which picked @slots.ops
+ * @core:          the memslot state the core works on
+ * @type:          the KVM_CREATE_VM type, which picked @core.ops
  * @mm:            the creating process's mm; ioctls from any other mm fail
  *                 with EIO, as in KVM, because guest memory is addressed by
  *                 host virtual addresses of this mm
@@ -55,10 +55,10 @@ struct mm_struct;
  * @mmu_notifier:  registered on @mm from creation to destruction, so that
  *                 translations follow the host mappings they came from
  * @gpcs:          the active gfn_to_pfn caches (virt/kvm/pfncache.c), which
- *                 invalidations clear; protected by @slots.mmu_lock
+ *                 invalidations clear; protected by @core.mmu_lock
  */
 struct kvm_memslot_host_vm {
-	struct kvm_memslot_vm slots;
+	struct kvm_memslot_vm core;
 	unsigned long type;
 	struct mm_struct *mm;
 	struct kref refcount;
@@ -106,14 +106,14 @@ struct kvm_memslot_vcpu {
 
 /**
  * kvm_memslot_host_vm() - the VM that owns some memslot state
- * @slots: memslot state embedded in a struct kvm_memslot_host_vm
+ * @vm:    memslot state embedded in a struct kvm_memslot_host_vm
  *
  * Return: the enclosing VM.
  */
 static inline struct kvm_memslot_host_vm *
-kvm_memslot_host_vm(struct kvm_memslot_vm *slots)
+kvm_memslot_host_vm(struct kvm_memslot_vm *vm)
 {
-	return container_of(slots, struct kvm_memslot_host_vm, slots);
+	return container_of(vm, struct kvm_memslot_host_vm, core);
 }
 
 /* virt/kvm/memslot_vm_fd.c */
@@ -136,7 +136,7 @@ int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *vm, unsigned long hva,
 int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,
 				      unsigned long hva, unsigned long *pfn);
 
-/* virt/kvm/memslot_notifier_ops.c */
+/* virt/kvm/mmu_notifier.c */
 int kvm_memslot_mmu_notifier_register(struct kvm_memslot_host_vm *vm);
 void kvm_memslot_mmu_notifier_unregister(struct kvm_memslot_host_vm *vm);
 

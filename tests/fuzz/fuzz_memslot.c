@@ -646,7 +646,7 @@ static void check_tlb(void)
 	srcu_read_unlock(&vm.srcu, idx);
 }
 
-/* ---- MMU-notifier events, as memslot_notifier_ops.c makes them ---- */
+/* ---- MMU-notifier events, as mmu_notifier.c makes them ---- */
 
 /*
  * An open invalidation.  @key stands for its struct mmu_notifier_range:

@@ -28,7 +28,7 @@ struct kvm_memslot_host_vm *thvm_create(const struct kvm_memslot_ops *ops,
 	assert_non_null(t);
 	t->alloc_base = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
 	t->warn_base = __atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST);
-	assert_int_equal(kvm_memslot_vm_init(&t->host.slots, ops, arch), 0);
+	assert_int_equal(kvm_memslot_vm_init(&t->host.core, ops, arch), 0);
 	harness_mm_init(&t->mm);
 	t->host.mm = &t->mm;
 	INIT_HLIST_HEAD(&t->host.gpcs);
@@ -48,7 +48,7 @@ void thvm_destroy(struct kvm_memslot_host_vm *vm)
 
 	harness_rcu_reset_reader();
 	kvm_memslot_mmu_notifier_unregister(vm);
-	kvm_memslot_vm_destroy(&vm->slots);
+	kvm_memslot_vm_destroy(&vm->core);
 	live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
 	if (live != t->alloc_base)
 		fail_msg("leak: %ld allocation(s) still live after kvm_memslot_vm_destroy",

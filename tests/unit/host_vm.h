@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A VM as the module makes it, for the tests that link the MMU-notifier
- * glue (../virt/kvm/memslot_notifier_ops.c) and the gfn_to_pfn cache: the
+ * glue (../virt/kvm/mmu_notifier.c) and the gfn_to_pfn cache: the
  * memslot state inside a struct kvm_memslot_host_vm whose notifier is
  * registered on a fake mm of the harness (tests/harness/mmu_notifier.c).
  * Invalidations are made with harness_mm_invalidate_start() / _end() on

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Slot updates against MMU-notifier invalidations, through the VM's real
- * notifier (../virt/kvm/memslot_notifier_ops.c) called by the harness's
+ * notifier (../virt/kvm/mmu_notifier.c) called by the harness's
  * fake mm the way Linux 6.1's mm calls it (see DESIGN.md "Slot sets" and
  * Documentation/virt/kvm/memslots.rst, "MMU notifiers and slot updates"):
  *
@@ -99,7 +99,7 @@ static int setup(void **state)
 	struct mfix *f = calloc(1, sizeof(*f));
 
 	f->hvm = thvm_create(&rec_ops, NULL);
-	f->vm = &f->hvm->slots;
+	f->vm = &f->hvm->core;
 	f->mm = thvm_mm(f->hvm);
 	assert_int_equal(tvm_set(f->vm, 0, 0, GPA(0x100), 512 * PG, HVA_A), 0);
 	memset(&unmaps, 0, sizeof(unmaps));

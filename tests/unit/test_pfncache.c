@@ -5,7 +5,7 @@
  * The fake mm maps each host page of the test range to a fake pfn, maybe
  * read-only, maybe not at all, and counts the references the cache holds
  * on each pfn.  Invalidations go through the VM's real MMU notifier
- * (../virt/kvm/memslot_notifier_ops.c), registered on the harness's fake
+ * (../virt/kvm/mmu_notifier.c), registered on the harness's fake
  * mm, which calls it as Linux 6.1's mm does: one struct
  * mmu_notifier_range passed to start and then to end.
  *
@@ -228,7 +228,7 @@ static struct fixture *fx_create(bool write)
 	assert_non_null(f);
 	fake_mm_reset();
 	f->hvm = thvm_create(&test_ops_x86, NULL);
-	f->vm = &f->hvm->slots;
+	f->vm = &f->hvm->core;
 	f->caches = &f->hvm->gpcs;
 	test_mm = thvm_mm(f->hvm);
 	assert_int_equal(tvm_set(f->vm, 0, 0, SLOT_GPA, 16 * PG, TEST_HVA(0)), 0);

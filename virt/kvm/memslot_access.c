@@ -70,7 +70,7 @@ static void guest_mode_exit(struct kvm_memslot_vcpu *vcpu)
 
 /**
  * kvm_memslot_flush_remote_tlbs() - wait until no vCPU uses old translations
- * @slots: memslot state of a VM created on /dev/kvm-memslot
+ * @vm:    memslot state of a VM created on /dev/kvm-memslot
  *
  * Translations the caller removed (or write-protected) before this call are
  * no longer in use by any vCPU when it returns: every vCPU that was in
@@ -83,9 +83,9 @@ static void guest_mode_exit(struct kvm_memslot_vcpu *vcpu)
  * called with mmu_lock held, and from MMU notifiers that must not block.
  * It must not be called from guest mode.
  */
-void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *slots)
+void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 {
-	struct kvm_memslot_host_vm *vm = kvm_memslot_host_vm(slots);
+	struct kvm_memslot_host_vm *hvm = kvm_memslot_host_vm(vm);
 	struct kvm_memslot_vcpu *vcpu;
 	unsigned long id, seq;
 
@@ -96,7 +96,7 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *slots)
 	 * while the VM lives: the RCU read side keeps it readable here.
 	 */
 	rcu_read_lock();
-	xa_for_each(&vm->vcpus, id, vcpu) {
+	xa_for_each(&hvm->vcpus, id, vcpu) {
 		seq = READ_ONCE(vcpu->guest_mode_seq);
 		if (!(seq & 1))
 			continue;
@@ -179,10 +179,10 @@ out:
 	return ok;
 }
 
-static int hva_peek(struct kvm_memslot_vm *slots, unsigned long hva,
+static int hva_peek(struct kvm_memslot_vm *vm, unsigned long hva,
 		    bool write, unsigned long *pfn)
 {
-	struct mm_struct *mm = kvm_memslot_host_vm(slots)->mm;
+	struct mm_struct *mm = kvm_memslot_host_vm(vm)->mm;
 	struct host_map map;
 
 	/* The lockless walk is only safe on the mm this CPU runs. */
@@ -196,7 +196,7 @@ static int hva_peek(struct kvm_memslot_vm *slots, unsigned long hva,
 
 /**
  * kvm_memslot_hva_to_pfn_peek() - the frame the host maps at an address
- * @slots: memslot state of a VM created on /dev/kvm-memslot
+ * @vm:    memslot state of a VM created on /dev/kvm-memslot
  * @hva:   host virtual address in the VM's mm
  * @pfn:   receives the 4 KiB frame mapped at @hva
  *
@@ -210,15 +210,15 @@ static int hva_peek(struct kvm_memslot_vm *slots, unsigned long hva,
  * Return: 0, -EFAULT if no page is mapped accessibly at @hva, -EINVAL if
  * called from another mm.
  */
-int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *slots,
+int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *vm,
 				unsigned long hva, unsigned long *pfn)
 {
-	return hva_peek(slots, hva, false, pfn);
+	return hva_peek(vm, hva, false, pfn);
 }
 
 /**
  * kvm_memslot_hva_to_pfn_peek_write() - the frame the host maps writable
- * @slots: memslot state of a VM created on /dev/kvm-memslot
+ * @vm:    memslot state of a VM created on /dev/kvm-memslot
  * @hva:   host virtual address in the VM's mm
  * @pfn:   receives the 4 KiB frame mapped at @hva
  *
@@ -230,10 +230,10 @@ int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *slots,
  * Return: 0, -EFAULT if no page is mapped writable at @hva, -EINVAL if
  * called from another mm.
  */
-int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *slots,
+int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,
 				      unsigned long hva, unsigned long *pfn)
 {
-	return hva_peek(slots, hva, true, pfn);
+	return hva_peek(vm, hva, true, pfn);
 }
 
 /*
@@ -242,17 +242,17 @@ int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *slots,
  * fault resolved may already be unmapped from the host, and installing it
  * would outlive the invalidation that was supposed to remove it.
  */
-static bool mmu_invalidate_retry(struct kvm_memslot_vm *slots,
+static bool mmu_invalidate_retry(struct kvm_memslot_vm *vm,
 				 unsigned long mmu_seq,
 				 unsigned long start, unsigned long end)
 {
-	lockdep_assert_held(&slots->mmu_lock);
+	lockdep_assert_held(&vm->mmu_lock);
 
-	if (slots->mmu_invalidate_in_progress &&
-	    start < slots->mmu_invalidate_end &&
-	    end > slots->mmu_invalidate_start)
+	if (vm->mmu_invalidate_in_progress &&
+	    start < vm->mmu_invalidate_end &&
+	    end > vm->mmu_invalidate_start)
 		return true;
-	return slots->mmu_invalidate_seq != mmu_seq;
+	return vm->mmu_invalidate_seq != mmu_seq;
 }
 
 /*
@@ -264,12 +264,12 @@ static bool mmu_invalidate_retry(struct kvm_memslot_vm *slots,
  * the host mapping cannot change before the translation is installed
  * without an invalidation removing it again.
  */
-static bool fault_huge_ok(struct kvm_memslot_vm *slots,
+static bool fault_huge_ok(struct kvm_memslot_vm *vm,
 			  const struct kvm_memory_slot *slot,
 			  kvm_memslot_gfn_t gfn, unsigned long hva,
 			  unsigned long pfn, unsigned long mmu_seq)
 {
-	struct mm_struct *mm = kvm_memslot_host_vm(slots)->mm;
+	struct mm_struct *mm = kvm_memslot_host_vm(vm)->mm;
 	kvm_memslot_gfn_t base = ALIGN_DOWN(gfn, ACCESS_HUGE_PAGES);
 	unsigned long hva_base = hva & PMD_MASK;
 	struct host_map map;
@@ -281,7 +281,7 @@ static bool fault_huge_ok(struct kvm_memslot_vm *slots,
 		return false;
 	if ((gfn ^ (hva >> PAGE_SHIFT)) & (ACCESS_HUGE_PAGES - 1))
 		return false;
-	if (mmu_invalidate_retry(slots, mmu_seq, hva_base, hva_base + PMD_SIZE))
+	if (mmu_invalidate_retry(vm, mmu_seq, hva_base, hva_base + PMD_SIZE))
 		return false;
 	/* The leaf must still map the very page the fault resolved. */
 	return host_map_lookup(mm, hva, &map) && map.huge && map.pfn == pfn;
@@ -308,7 +308,7 @@ static void access_exit(struct kvm_memslot_access *acc, u32 reason,
  * -EFAULT if the host maps nothing usable at the slot's address, -ENOMEM
  * if no table page could be had, or another negative errno.
  */
-static int fault_map(struct kvm_memslot_vm *slots,
+static int fault_map(struct kvm_memslot_vm *vm,
 		     const struct kvm_memory_slot *slot,
 		     kvm_memslot_gfn_t gfn, bool write, unsigned long mmu_seq,
 		     struct kvm_memslot_mmu_cache *cache)
@@ -342,18 +342,18 @@ static int fault_map(struct kvm_memslot_vm *slots,
 	pfn = page_to_pfn(page);
 	map_pfn = pfn;
 
-	r = kvm_memslot_mmu_cache_topup(cache, slots->ops->map_cache_pages);
+	r = kvm_memslot_mmu_cache_topup(cache, vm->ops->map_cache_pages);
 	if (r) {
 		put_page(page);
 		return r;
 	}
 
-	spin_lock(&slots->mmu_lock);
-	if (mmu_invalidate_retry(slots, mmu_seq, hva, hva + PAGE_SIZE)) {
+	spin_lock(&vm->mmu_lock);
+	if (mmu_invalidate_retry(vm, mmu_seq, hva, hva + PAGE_SIZE)) {
 		r = 0;
 		goto out_unlock;
 	}
-	if (fault_huge_ok(slots, slot, gfn, hva, pfn, mmu_seq)) {
+	if (fault_huge_ok(vm, slot, gfn, hva, pfn, mmu_seq)) {
 		level = 2;
 		map_gfn = ALIGN_DOWN(gfn, ACCESS_HUGE_PAGES);
 		map_pfn = pfn - (gfn - map_gfn);
@@ -367,11 +367,11 @@ static int fault_map(struct kvm_memslot_vm *slots,
 	 */
 	if (write && logging)
 		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
-	r = slots->ops->map(slots, slot, map_gfn, map_pfn, writable, level,
+	r = vm->ops->map(vm, slot, map_gfn, map_pfn, writable, level,
 			    cache);
 	installed = !r;
 out_unlock:
-	spin_unlock(&slots->mmu_lock);
+	spin_unlock(&vm->mmu_lock);
 
 	/* An INVALID slot: the backend asks for a retry. */
 	if (r == -EAGAIN)
@@ -397,7 +397,7 @@ out_unlock:
 static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 			u32 len, bool write, struct kvm_memslot_access *acc)
 {
-	struct kvm_memslot_vm *slots = &vcpu->vm->slots;
+	struct kvm_memslot_vm *vm = &vcpu->vm->core;
 	kvm_memslot_gfn_t gfn = gpa >> PAGE_SHIFT;
 	struct kvm_memory_slot *slot;
 	unsigned long mmu_seq;
@@ -410,11 +410,11 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 	 * passes the current generation) if the lookup's set is still
 	 * current, so a slot created meanwhile is never hidden.
 	 */
-	idx = srcu_read_lock(&slots->srcu);
-	generation = kvm_memslots_get(slots, as_id)->generation;
-	srcu_read_unlock(&slots->srcu, idx);
+	idx = srcu_read_lock(&vm->srcu);
+	generation = kvm_memslots_get(vm, as_id)->generation;
+	srcu_read_unlock(&vm->srcu, idx);
 
-	mmu_seq = READ_ONCE(slots->mmu_invalidate_seq);
+	mmu_seq = READ_ONCE(vm->mmu_invalidate_seq);
 	/*
 	 * Sample the sequence before resolving anything (the slot, then the
 	 * pfn): an invalidation that ends after this point makes the install
@@ -422,11 +422,11 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 	 */
 	smp_rmb();
 
-	slot = kvm_memslot_fault_lookup(slots, as_id, gfn, &vcpu->hint, &idx);
+	slot = kvm_memslot_fault_lookup(vm, as_id, gfn, &vcpu->hint, &idx);
 	/* Tell sparse: the lookup returns with the SRCU read lock held. */
-	__acquire(&slots->srcu);
+	__acquire(&vm->srcu);
 	if (IS_ERR(slot)) {
-		srcu_read_unlock(&slots->srcu, idx);
+		srcu_read_unlock(&vm->srcu, idx);
 		return PTR_ERR(slot);
 	}
 	if (!slot) {
@@ -435,13 +435,13 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		 * set is mid-update (its gfns in transition were waited for,
 		 * but its generation is about to be replaced anyway).
 		 */
-		if (slots->ops->map_mmio && !(generation & 1)) {
-			spin_lock(&slots->mmu_lock);
+		if (vm->ops->map_mmio && !(generation & 1)) {
+			spin_lock(&vm->mmu_lock);
 			/* Failing to cache only costs the next access a fault. */
-			slots->ops->map_mmio(slots, as_id, gfn, generation);
-			spin_unlock(&slots->mmu_lock);
+			vm->ops->map_mmio(vm, as_id, gfn, generation);
+			spin_unlock(&vm->mmu_lock);
 		}
-		srcu_read_unlock(&slots->srcu, idx);
+		srcu_read_unlock(&vm->srcu, idx);
 		access_exit(acc, KVM_MEMSLOT_EXIT_MMIO, gpa, len, write);
 		return ACCESS_EXIT;
 	}
@@ -450,13 +450,13 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		 * Reads of the slot still hit, so nothing is cached: this
 		 * exits every time, as a write to ROM does on x86.
 		 */
-		srcu_read_unlock(&slots->srcu, idx);
+		srcu_read_unlock(&vm->srcu, idx);
 		access_exit(acc, KVM_MEMSLOT_EXIT_MMIO, gpa, len, write);
 		return ACCESS_EXIT;
 	}
 
-	r = fault_map(slots, slot, gfn, write, mmu_seq, &vcpu->mmu_cache);
-	srcu_read_unlock(&slots->srcu, idx);
+	r = fault_map(vm, slot, gfn, write, mmu_seq, &vcpu->mmu_cache);
+	srcu_read_unlock(&vm->srcu, idx);
 	if (r == -EFAULT) {
 		/* The slot is there, but its host memory is not. */
 		access_exit(acc, KVM_MEMSLOT_EXIT_MEMORY_FAULT, gpa, len, write);
@@ -474,7 +474,7 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		       u32 len, bool write, struct kvm_memslot_access *acc)
 {
-	struct kvm_memslot_vm *slots = &vcpu->vm->slots;
+	struct kvm_memslot_vm *vm = &vcpu->vm->core;
 	enum kvm_memslot_walk_result res;
 	unsigned long pfn;
 	u64 generation;
@@ -482,11 +482,11 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 	int idx, r;
 
 	for (;;) {
-		idx = srcu_read_lock(&slots->srcu);
-		generation = kvm_memslots_get(slots, as_id)->generation;
+		idx = srcu_read_lock(&vm->srcu);
+		generation = kvm_memslots_get(vm, as_id)->generation;
 
 		guest_mode_enter(vcpu);
-		res = slots->ops->walk(slots, as_id, gpa, write, generation,
+		res = vm->ops->walk(vm, as_id, gpa, write, generation,
 				       &pfn);
 		if (res == KVM_MEMSLOT_WALK_HIT) {
 			va = kmap_local_pfn(pfn);
@@ -499,7 +499,7 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 			kunmap_local(va);
 		}
 		guest_mode_exit(vcpu);
-		srcu_read_unlock(&slots->srcu, idx);
+		srcu_read_unlock(&vm->srcu, idx);
 
 		if (res == KVM_MEMSLOT_WALK_HIT)
 			return 0;
@@ -534,7 +534,7 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
  */
 long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 {
-	struct kvm_memslot_vm *slots = &vcpu->vm->slots;
+	struct kvm_memslot_vm *vm = &vcpu->vm->core;
 	struct kvm_memslot_access acc;
 	bool write;
 	int as_id;
@@ -545,11 +545,11 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 	if (acc.flags & ~(KVM_MEMSLOT_ACCESS_WRITE | KVM_MEMSLOT_ACCESS_SMM))
 		return -EINVAL;
 	as_id = acc.flags & KVM_MEMSLOT_ACCESS_SMM ? 1 : 0;
-	if (as_id >= slots->ops->nr_address_spaces)
+	if (as_id >= vm->ops->nr_address_spaces)
 		return -EINVAL;
 	if (acc.gpa + acc.len < acc.gpa)
 		return -EINVAL;
-	if (!slots->ops->walk || !slots->ops->map)
+	if (!vm->ops->walk || !vm->ops->map)
 		return -ENOTTY;
 
 	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;
@@ -589,7 +589,7 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 
 /**
  * kvm_memslot_audit() - KVM_MEMSLOT_AUDIT on a VM fd
- * @vm:   the VM
+ * @hvm:  the VM
  * @argp: user pointer to struct kvm_memslot_audit
  *
  * Runs the backend's audit with slots_lock held, so that no update is
@@ -599,20 +599,20 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
  *
  * Return: 0 with the violation count written out, or -EFAULT.
  */
-long kvm_memslot_audit(struct kvm_memslot_host_vm *vm, void __user *argp)
+long kvm_memslot_audit(struct kvm_memslot_host_vm *hvm, void __user *argp)
 {
-	struct kvm_memslot_vm *slots = &vm->slots;
+	struct kvm_memslot_vm *vm = &hvm->core;
 	struct kvm_memslot_audit audit = {};
 	int idx;
 
-	if (slots->ops->audit) {
-		mutex_lock(&slots->slots_lock);
-		idx = srcu_read_lock(&slots->srcu);
-		spin_lock(&slots->mmu_lock);
-		audit.violations = slots->ops->audit(slots);
-		spin_unlock(&slots->mmu_lock);
-		srcu_read_unlock(&slots->srcu, idx);
-		mutex_unlock(&slots->slots_lock);
+	if (vm->ops->audit) {
+		mutex_lock(&vm->slots_lock);
+		idx = srcu_read_lock(&vm->srcu);
+		spin_lock(&vm->mmu_lock);
+		audit.violations = vm->ops->audit(vm);
+		spin_unlock(&vm->mmu_lock);
+		srcu_read_unlock(&vm->srcu, idx);
+		mutex_unlock(&vm->slots_lock);
 	}
 
 	if (copy_to_user(argp, &audit, sizeof(audit)))

@@ -209,7 +209,7 @@ static ssize_t kvm_memslot_stats_read(struct file *file, char __user *ubuf,
 	buf = kzalloc(KVM_MEMSLOT_STATS_SIZE, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
-	kvm_memslot_stats_fill(&vm->slots, buf);
+	kvm_memslot_stats_fill(&vm->core, buf);
 	r = simple_read_from_buffer(ubuf, size, ppos, buf,
 				    KVM_MEMSLOT_STATS_SIZE);
 	kfree(buf);
@@ -269,9 +269,9 @@ long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 	case KVM_MEMSLOT_GET_STATS_FD:
 		return kvm_memslot_ioctl_get_stats_fd(vm);
 	case KVM_MEMSLOT_GET_SLOTS:
-		return kvm_memslot_ioctl_get_slots(&vm->slots, argp);
+		return kvm_memslot_ioctl_get_slots(&vm->core, argp);
 	case KVM_MEMSLOT_SET_REGIONS:
-		return kvm_memslot_ioctl_set_regions(&vm->slots, argp);
+		return kvm_memslot_ioctl_set_regions(&vm->core, argp);
 	case KVM_MEMSLOT_CREATE_GPC:
 		return kvm_memslot_gpc_create_fd(vm, argp);
 	default:

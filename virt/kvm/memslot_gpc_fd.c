@@ -36,7 +36,7 @@
 
 /**
  * kvm_memslot_gpc_pin() - take a reference on the page a host address maps
- * @slots: memslot state of a VM created on /dev/kvm-memslot
+ * @vm:    memslot state of a VM created on /dev/kvm-memslot
  * @hva:   host virtual address in the VM's mm
  * @write: the page must be mapped writable: copy-on-write is broken, and
  *         the page is marked dirty, since writes through a cache bypass
@@ -50,14 +50,14 @@
  * page allowing the access at @hva (or the mapping has no struct page),
  * or another negative errno from get_user_pages.
  */
-int kvm_memslot_gpc_pin(struct kvm_memslot_vm *slots, unsigned long hva,
+int kvm_memslot_gpc_pin(struct kvm_memslot_vm *vm, unsigned long hva,
 			bool write, unsigned long *pfn)
 {
 	struct page *page;
 	long n;
 
 	/* Guest memory is addressed in the VM's mm; gup works on ours. */
-	if (current->mm != kvm_memslot_host_vm(slots)->mm)
+	if (current->mm != kvm_memslot_host_vm(vm)->mm)
 		return -EIO;
 	n = get_user_pages_unlocked(hva, 1, &page, write ? FOLL_WRITE : 0);
 	if (n != 1)
@@ -75,12 +75,12 @@ int kvm_memslot_gpc_pin(struct kvm_memslot_vm *slots, unsigned long hva,
 
 /**
  * kvm_memslot_gpc_unpin() - drop the reference kvm_memslot_gpc_pin() took
- * @slots: the VM
+ * @vm:    the VM
  * @pfn:   the page frame
  *
  * Does not sleep: caches are cleared from MMU-notifier invalidations.
  */
-void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *slots, unsigned long pfn)
+void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *vm, unsigned long pfn)
 {
 	put_page(pfn_to_page(pfn));
 }
@@ -107,13 +107,13 @@ static int gpc_file_access(struct gpc_file *gf, unsigned int off,
 			   unsigned int len, bool write)
 {
 	struct kvm_memslot_gpc *gpc = &gf->gpc;
-	struct kvm_memslot_vm *slots = &gf->vm->slots;
+	struct kvm_memslot_vm *vm = &gf->vm->core;
 	int misses, idx, r;
 	bool hit;
 	void *va;
 
 	for (misses = 0; misses < GPC_FD_MAX_MISSES; misses++) {
-		idx = srcu_read_lock(&slots->srcu);
+		idx = srcu_read_lock(&vm->srcu);
 		read_lock(&gpc->lock);
 		hit = kvm_memslot_gpc_check(gpc);
 		if (hit) {
@@ -128,7 +128,7 @@ static int gpc_file_access(struct gpc_file *gf, unsigned int off,
 			kunmap_local(va);
 		}
 		read_unlock(&gpc->lock);
-		srcu_read_unlock(&slots->srcu, idx);
+		srcu_read_unlock(&vm->srcu, idx);
 		if (hit)
 			return 0;
 
@@ -312,14 +312,14 @@ static const struct file_operations gpc_file_fops = {
 
 /**
  * kvm_memslot_gpc_create_fd() - KVM_MEMSLOT_CREATE_GPC on a VM fd
- * @vm:   the VM, owned by the caller's mm
+ * @hvm:  the VM, owned by the caller's mm
  * @argp: user pointer to struct kvm_memslot_gpc_create
  *
  * Return: the new cache's file descriptor, or -EFAULT, -EINVAL (unknown
  * flags, non-zero reserved fields, an address space the VM lacks, an
  * empty range or one crossing a page boundary), -ENOMEM, -EMFILE.
  */
-long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
+long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *hvm,
 			       void __user *argp)
 {
 	struct kvm_memslot_gpc_create args;
@@ -333,7 +333,7 @@ long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
 	    args.reserved[0] || args.reserved[1])
 		return -EINVAL;
 	as_id = args.flags & KVM_MEMSLOT_GPC_SMM ? 1 : 0;
-	if (as_id >= vm->slots.ops->nr_address_spaces)
+	if (as_id >= hvm->core.ops->nr_address_spaces)
 		return -EINVAL;
 	/* activate() checks the same; failing before allocating is cheaper. */
 	if (!args.len || args.len > PAGE_SIZE - offset_in_page(args.gpa))
@@ -347,10 +347,10 @@ long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
 		r = -ENOMEM;
 		goto err_free;
 	}
-	gf->vm = vm;
+	gf->vm = hvm;
 	gf->flags = args.flags;
 	mutex_init(&gf->io_lock);
-	kvm_memslot_gpc_init(&gf->gpc, &vm->slots, &vm->gpcs, as_id,
+	kvm_memslot_gpc_init(&gf->gpc, &hvm->core, &hvm->gpcs, as_id,
 			     args.flags & KVM_MEMSLOT_GPC_WRITE);
 	r = kvm_memslot_gpc_activate(&gf->gpc, args.gpa, args.len);
 	if (r)
@@ -371,7 +371,7 @@ long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
 	}
 	file->f_mode |= FMODE_PREAD | FMODE_PWRITE | FMODE_LSEEK;
 	/* From here on, only the file's release frees @gf. */
-	kvm_memslot_vm_get(vm);
+	kvm_memslot_vm_get(hvm);
 	fd_install(fd, file);
 	return fd;
 

@@ -68,7 +68,7 @@ void kvm_memslot_free_slot(struct kvm_memslot_vm *vm,
 			   bool free_arch, bool free_bitmap);
 struct kvm_memslots *kvm_memslots_alloc(u16 as_id, unsigned int nr_transit);
 
-/* memslot_mmu_notifier.c */
+/* memslot_mn_sync.c */
 void kvm_memslot_publish_begin(struct kvm_memslot_vm *vm);
 void kvm_memslot_publish_end(struct kvm_memslot_vm *vm);
 

@@ -221,6 +221,8 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 	struct kvm_memslot_as_build *b;
 	kvm_memslot_gfn_t base_gfn;
 	unsigned long npages;
+	/* Reads the sets last published, which only an update replaces. */
+	lockdep_assert_held(&u->vm->slots_lock);
 
 	if (ops->readonly_mem)
 		valid_flags |= KVM_MEM_READONLY;
@@ -317,6 +319,7 @@ static int kvm_memslot_build_invalid(struct kvm_memslot_update *u)
 	struct kvm_memslot_txn *txn = &u->invalid_txn;
 	const struct kvm_memslot_ops *ops = u->vm->ops;
 	unsigned int i, as_id;
+	lockdep_assert_held(&u->vm->slots_lock);
 
 	for (i = 0; i < u->nr; i++) {
 		struct kvm_memslot_change_rec *rec = &u->changes[i];
@@ -421,6 +424,8 @@ static void kvm_memslot_publish(struct kvm_memslot_update *u,
 	const struct kvm_memslot_ops *ops = vm->ops;
 	unsigned int as_id;
 	u64 generation;
+	/* Publishers are serialized: generations and sets go up in step. */
+	lockdep_assert_held(&vm->slots_lock);
 
 	if (kind == KVM_MEMSLOT_PUBLISH_INVALID)
 		generation = vm->generation + 1;
@@ -468,6 +473,8 @@ static int kvm_memslot_prepare_one(struct kvm_memslot_update *u,
 	struct kvm_memslot_vm *vm = u->vm;
 	struct kvm_memory_slot *old = rec->old, *new = rec->new;
 	int r;
+	/* The hook contract: prepare runs with slots_lock held. */
+	lockdep_assert_held(&vm->slots_lock);
 
 	/* Logging on in both: keep the bitmap; newly on: a fresh one. */
 	if (new && (new->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
@@ -570,6 +577,7 @@ static void kvm_memslot_retire_replaced(struct kvm_memslot_update *u)
 static void kvm_memslot_restore(struct kvm_memslot_update *u)
 {
 	unsigned int as_id;
+	lockdep_assert_held(&u->vm->slots_lock);
 
 	kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_RESTORE);
 	kvm_memslot_retire_invalid(u);
@@ -602,6 +610,8 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 	const struct kvm_memslot_ops *ops = vm->ops;
 	unsigned int i;
 	int r;
+	/* Flush and commit hooks, like prepare, run under slots_lock. */
+	lockdep_assert_held(&vm->slots_lock);
 
 	if (u->needs_invalid) {
 		kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_INVALID);

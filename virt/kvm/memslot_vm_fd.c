@@ -110,7 +110,7 @@ static void kvm_memslot_vm_free(struct kref *kref)
 		kvm_memslot_vcpu_free(vcpu);
 	xa_destroy(&vm->vcpus);
 
-	kvm_memslot_vm_destroy(&vm->slots);
+	kvm_memslot_vm_destroy(&vm->core);
 	mutex_destroy(&vm->lock);
 	/* Only now: the core's MMU notifier needed the mm until destroy. */
 	mmdrop(vm->mm);
@@ -148,9 +148,9 @@ static int kvm_memslot_vm_enable_cap(struct kvm_memslot_host_vm *vm,
 		 * the mode under slots_lock; changing it there keeps each of
 		 * them on one mode from start to end.
 		 */
-		mutex_lock(&vm->slots.slots_lock);
-		vm->slots.manual_dirty_log_protect = cap->args[0];
-		mutex_unlock(&vm->slots.slots_lock);
+		mutex_lock(&vm->core.slots_lock);
+		vm->core.manual_dirty_log_protect = cap->args[0];
+		mutex_unlock(&vm->core.slots_lock);
 		return 0;
 	default:
 		/* What x86 KVM answers for every VM capability it lacks. */
@@ -187,24 +187,24 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 
 		if (copy_from_user(&mem, argp, sizeof(mem)))
 			return -EFAULT;
-		return kvm_memslot_set_user_region(&vm->slots, &mem);
+		return kvm_memslot_set_user_region(&vm->core, &mem);
 	}
 	case KVM_GET_DIRTY_LOG: {
 		struct kvm_dirty_log log;
 
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
-		return kvm_memslot_get_dirty_log(&vm->slots, &log);
+		return kvm_memslot_get_dirty_log(&vm->core, &log);
 	}
 	case KVM_CLEAR_DIRTY_LOG: {
 		struct kvm_clear_dirty_log log;
 
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
-		return kvm_memslot_clear_dirty_log(&vm->slots, &log);
+		return kvm_memslot_clear_dirty_log(&vm->core, &log);
 	}
 	case KVM_CHECK_EXTENSION:
-		return kvm_memslot_check_extension(vm->slots.ops, arg);
+		return kvm_memslot_check_extension(vm->core.ops, arg);
 	case KVM_MEMSLOT_AUDIT:
 		return kvm_memslot_audit(vm, argp);
 	default:
@@ -259,7 +259,7 @@ static long kvm_memslot_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		log.slot = clog.slot;
 		log.dirty_bitmap = compat_ptr(clog.dirty_bitmap);
-		return kvm_memslot_get_dirty_log(&vm->slots, &log);
+		return kvm_memslot_get_dirty_log(&vm->core, &log);
 	}
 	case KVM_CLEAR_DIRTY_LOG: {
 		struct kvm_memslot_compat_clear_dirty_log clog;
@@ -271,7 +271,7 @@ static long kvm_memslot_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
 		log.num_pages = clog.num_pages;
 		log.first_page = clog.first_page;
 		log.dirty_bitmap = compat_ptr(clog.dirty_bitmap);
-		return kvm_memslot_clear_dirty_log(&vm->slots, &log);
+		return kvm_memslot_clear_dirty_log(&vm->core, &log);
 	}
 	default:
 		/* The other structures have the same layout in both ABIs. */
@@ -338,7 +338,7 @@ int kvm_memslot_create_vm(unsigned long type)
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 
-	r = kvm_memslot_vm_init(&vm->slots, ops, NULL);
+	r = kvm_memslot_vm_init(&vm->core, ops, NULL);
 	if (r)
 		goto err_free;
 
@@ -359,7 +359,7 @@ int kvm_memslot_create_vm(unsigned long type)
 err_unregister:
 	kvm_memslot_mmu_notifier_unregister(vm);
 err_destroy:
-	kvm_memslot_vm_destroy(&vm->slots);
+	kvm_memslot_vm_destroy(&vm->core);
 err_free:
 	mutex_destroy(&vm->lock);
 	mmdrop(vm->mm);

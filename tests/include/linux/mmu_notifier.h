@@ -2,7 +2,7 @@
 /*
  * Userspace shim: the subscriber side of Linux 6.1's MMU notifiers, and a
  * fake mm that the harness drives (tests/harness/mmu_notifier.c), so that
- * virt/kvm/memslot_notifier_ops.c compiles and runs unchanged.
+ * virt/kvm/mmu_notifier.c compiles and runs unchanged.
  *
  * As in 6.1, an invalidation is a struct mmu_notifier_range owned by the
  * caller; the very same pointer is passed to every subscriber's

@@ -22,7 +22,7 @@
  * invalidation ends, and mmu_invalidate_seq, bumped at the end, makes a
  * fault that resolved its pfn before the end retry (see memslot_access.c).
  *
- * The core's side (kvm_memslot_invalidate_begin/end, memslot_mmu_notifier.c)
+ * The core's side (kvm_memslot_invalidate_begin/end, memslot_mn_sync.c)
  * records each invalidation in flight, keyed by its range: a slot update
  * waits for those that began before it, and a gfn_to_pfn cache refresh
  * for those that touch its page.  Neither the start nor the end ever
@@ -35,20 +35,20 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 
-typedef bool (*mn_hook_t)(struct kvm_memslot_vm *slots,
+typedef bool (*mn_hook_t)(struct kvm_memslot_vm *vm,
 			  const struct kvm_memslot_gfn_range *range);
 
 struct mn_walk {
-	struct kvm_memslot_vm *slots;
+	struct kvm_memslot_vm *vm;
 	mn_hook_t hook;
 	unsigned long start;
 	unsigned long end;
 	bool ret;
 };
 
-static struct kvm_memslot_vm *mn_to_slots(struct mmu_notifier *mn)
+static struct kvm_memslot_vm *mn_to_vm(struct mmu_notifier *mn)
 {
-	return &container_of(mn, struct kvm_memslot_host_vm, mmu_notifier)->slots;
+	return &container_of(mn, struct kvm_memslot_host_vm, mmu_notifier)->core;
 }
 
 static int mn_visit(struct kvm_memory_slot *slot, void *data)
@@ -67,7 +67,7 @@ static int mn_visit(struct kvm_memory_slot *slot, void *data)
 		       ((end - slot->userspace_addr + PAGE_SIZE - 1) >> PAGE_SHIFT),
 	};
 
-	walk->ret |= walk->hook(walk->slots, &range);
+	walk->ret |= walk->hook(walk->vm, &range);
 	return 0;
 }
 
@@ -79,23 +79,23 @@ static int mn_visit(struct kvm_memory_slot *slot, void *data)
  *
  * Return: whether any call returned true.
  */
-static bool mn_handle_range(struct kvm_memslot_vm *slots, unsigned long start,
+static bool mn_handle_range(struct kvm_memslot_vm *vm, unsigned long start,
 			    unsigned long end, mn_hook_t hook)
 {
 	struct mn_walk walk = {
-		.slots = slots,
+		.vm = vm,
 		.hook = hook,
 		.start = start,
 		.end = end,
 	};
 	int as_id;
 
-	lockdep_assert_held(&slots->mmu_lock);
+	lockdep_assert_held(&vm->mmu_lock);
 
 	if (!hook)
 		return false;
-	for (as_id = 0; as_id < slots->ops->nr_address_spaces; as_id++)
-		kvm_memslot_visit_hva(kvm_memslots_get(slots, as_id), start, end,
+	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++)
+		kvm_memslot_visit_hva(kvm_memslots_get(vm, as_id), start, end,
 				      mn_visit, &walk);
 	return walk.ret;
 }
@@ -103,34 +103,34 @@ static bool mn_handle_range(struct kvm_memslot_vm *slots, unsigned long start,
 static int mn_invalidate_range_start(struct mmu_notifier *mn,
 				     const struct mmu_notifier_range *range)
 {
-	struct kvm_memslot_vm *slots = mn_to_slots(mn);
+	struct kvm_memslot_vm *vm = mn_to_vm(mn);
 	int idx;
 
 	/* Never waits: the caller may be inside another invalidation. */
-	kvm_memslot_invalidate_begin(slots, range, range->start, range->end);
+	kvm_memslot_invalidate_begin(vm, range, range->start, range->end);
 
-	idx = srcu_read_lock(&slots->srcu);
-	spin_lock(&slots->mmu_lock);
+	idx = srcu_read_lock(&vm->srcu);
+	spin_lock(&vm->mmu_lock);
 	/*
 	 * One pending range covers every invalidation in progress: faults
 	 * only need to know whether their address may be changing.
 	 */
-	if (!slots->mmu_invalidate_in_progress++) {
-		slots->mmu_invalidate_start = range->start;
-		slots->mmu_invalidate_end = range->end;
+	if (!vm->mmu_invalidate_in_progress++) {
+		vm->mmu_invalidate_start = range->start;
+		vm->mmu_invalidate_end = range->end;
 	} else {
-		slots->mmu_invalidate_start = min(slots->mmu_invalidate_start,
+		vm->mmu_invalidate_start = min(vm->mmu_invalidate_start,
 						  range->start);
-		slots->mmu_invalidate_end = max(slots->mmu_invalidate_end,
+		vm->mmu_invalidate_end = max(vm->mmu_invalidate_end,
 						range->end);
 	}
-	if (mn_handle_range(slots, range->start, range->end,
-			    slots->ops->unmap_gfn_range))
-		kvm_memslot_flush_remote_tlbs(slots);
-	kvm_memslot_gpc_invalidate(slots, &kvm_memslot_host_vm(slots)->gpcs,
+	if (mn_handle_range(vm, range->start, range->end,
+			    vm->ops->unmap_gfn_range))
+		kvm_memslot_flush_remote_tlbs(vm);
+	kvm_memslot_gpc_invalidate(vm, &kvm_memslot_host_vm(vm)->gpcs,
 				   range->start, range->end);
-	spin_unlock(&slots->mmu_lock);
-	srcu_read_unlock(&slots->srcu, idx);
+	spin_unlock(&vm->mmu_lock);
+	srcu_read_unlock(&vm->srcu, idx);
 
 	/* Nothing above sleeps, so even a non-blockable caller succeeds. */
 	return 0;
@@ -139,47 +139,47 @@ static int mn_invalidate_range_start(struct mmu_notifier *mn,
 static void mn_invalidate_range_end(struct mmu_notifier *mn,
 				    const struct mmu_notifier_range *range)
 {
-	struct kvm_memslot_vm *slots = mn_to_slots(mn);
+	struct kvm_memslot_vm *vm = mn_to_vm(mn);
 
-	spin_lock(&slots->mmu_lock);
+	spin_lock(&vm->mmu_lock);
 	/*
 	 * The sequence moves before the count drops, so that a fault that
 	 * no longer sees the invalidation in progress sees that it happened.
 	 */
-	slots->mmu_invalidate_seq++;
-	slots->mmu_invalidate_in_progress--;
-	WARN_ON_ONCE(slots->mmu_invalidate_in_progress < 0);
-	spin_unlock(&slots->mmu_lock);
+	vm->mmu_invalidate_seq++;
+	vm->mmu_invalidate_in_progress--;
+	WARN_ON_ONCE(vm->mmu_invalidate_in_progress < 0);
+	spin_unlock(&vm->mmu_lock);
 
 	/* Only now: a refresh that finds it gone may resolve the range. */
-	kvm_memslot_invalidate_end(slots, range);
+	kvm_memslot_invalidate_end(vm, range);
 }
 
 static bool mn_age(struct mmu_notifier *mn, unsigned long start,
 		   unsigned long end, mn_hook_t hook, bool flush)
 {
-	struct kvm_memslot_vm *slots = mn_to_slots(mn);
+	struct kvm_memslot_vm *vm = mn_to_vm(mn);
 	bool young;
 	int idx;
 
 	if (!hook)
 		return false;
 
-	idx = srcu_read_lock(&slots->srcu);
-	spin_lock(&slots->mmu_lock);
-	young = mn_handle_range(slots, start, end, hook);
+	idx = srcu_read_lock(&vm->srcu);
+	spin_lock(&vm->mmu_lock);
+	young = mn_handle_range(vm, start, end, hook);
 	/* A vCPU must not keep using an accessed bit that was cleared. */
 	if (young && flush)
-		kvm_memslot_flush_remote_tlbs(slots);
-	spin_unlock(&slots->mmu_lock);
-	srcu_read_unlock(&slots->srcu, idx);
+		kvm_memslot_flush_remote_tlbs(vm);
+	spin_unlock(&vm->mmu_lock);
+	srcu_read_unlock(&vm->srcu, idx);
 	return young;
 }
 
 static int mn_clear_flush_young(struct mmu_notifier *mn, struct mm_struct *mm,
 				unsigned long start, unsigned long end)
 {
-	return mn_age(mn, start, end, mn_to_slots(mn)->ops->age_gfn_range,
+	return mn_age(mn, start, end, mn_to_vm(mn)->ops->age_gfn_range,
 		      true);
 }
 
@@ -190,7 +190,7 @@ static int mn_clear_young(struct mmu_notifier *mn, struct mm_struct *mm,
 	 * Like KVM, no flush: a vCPU that keeps a stale accessed bit only
 	 * makes the page look idle a little longer.
 	 */
-	return mn_age(mn, start, end, mn_to_slots(mn)->ops->age_gfn_range,
+	return mn_age(mn, start, end, mn_to_vm(mn)->ops->age_gfn_range,
 		      false);
 }
 
@@ -198,7 +198,7 @@ static int mn_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
 			 unsigned long address)
 {
 	return mn_age(mn, address, address + 1,
-		      mn_to_slots(mn)->ops->test_age_gfn_range, false);
+		      mn_to_vm(mn)->ops->test_age_gfn_range, false);
 }
 
 /*
@@ -211,14 +211,14 @@ static int mn_test_young(struct mmu_notifier *mn, struct mm_struct *mm,
  */
 static void mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	struct kvm_memslot_vm *slots = mn_to_slots(mn);
+	struct kvm_memslot_vm *vm = mn_to_vm(mn);
 	int idx;
 
-	if (!slots->ops->flush_all)
+	if (!vm->ops->flush_all)
 		return;
-	idx = srcu_read_lock(&slots->srcu);
-	slots->ops->flush_all(slots);
-	srcu_read_unlock(&slots->srcu, idx);
+	idx = srcu_read_lock(&vm->srcu);
+	vm->ops->flush_all(vm);
+	srcu_read_unlock(&vm->srcu, idx);
 }
 
 static const struct mmu_notifier_ops kvm_memslot_mmu_notifier_ops = {
@@ -232,7 +232,7 @@ static const struct mmu_notifier_ops kvm_memslot_mmu_notifier_ops = {
 
 /**
  * kvm_memslot_mmu_notifier_register() - follow the VM's mm
- * @vm: a VM being created; @vm->mm is the caller's mm, and @vm->slots is
+ * @vm: a VM being created; @vm->mm is the caller's mm, and @vm->core is
  *      initialized
  *
  * Return: 0 or a negative errno (-ENOMEM, -EINTR).

@@ -52,6 +52,7 @@ enum kvm_memslot_change {
  * @flags:          KVM_MEM_* flags, plus KVM_MEMSLOT_INVALID
  * @id:             slot id within its address space
  * @as_id:          address space
+ * @page_shift:     log2 of the VM's page size, the size of one gfn
  * @dirty_bitmap:   one bit per page while KVM_MEM_LOG_DIRTY_PAGES is set,
  *                  followed by as many bits of scratch space for the
  *                  snapshot KVM_GET_DIRTY_LOG copies out
@@ -68,6 +69,7 @@ struct kvm_memory_slot {
 	u32 flags;
 	u16 id;
 	u16 as_id;
+	u8 page_shift;
 	unsigned long *dirty_bitmap;
 	void *arch;
 };
@@ -161,74 +163,147 @@ struct kvm_memslot_gfn_range {
 	kvm_memslot_gfn_t end;
 };
 
+/* Most pages a vCPU fd maps (KVM_GET_VCPU_MMAP_SIZE) for any backend. */
+#define KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES	4
+
 /**
- * struct kvm_memslot_ops - an architecture backend
+ * struct kvm_memslot_ops - an architecture backend: the whole contract
+ * @name:               for logs and statistics
+ * @vm_type:            the KVM_CREATE_VM type this backend implements ...
+ * @vm_type_mask:       ... when (type & @vm_type_mask) == @vm_type; the
+ *                      bits outside the mask are parameters of the type
+ *                      that @init_vm reads (an IPA size, for example)
+ * @type_data:          constant data of the VM type, for the backend only
+ *                      (a table entry format, for example)
+ * @nr_address_spaces:  address spaces, at most KVM_MEMSLOT_MAX_ADDRESS_SPACES
+ *                      (KVM_CAP_MULTI_ADDRESS_SPACE)
+ * @nr_user_slots:      slot ids userspace may use (KVM_CAP_NR_MEMSLOTS)
+ * @readonly_mem:       KVM_MEM_READONLY is accepted (KVM_CAP_READONLY_MEM)
+ * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is reported
+ *                      and may be enabled
+ * @clear_dirty_log:    the VM has the KVM_CLEAR_DIRTY_LOG ioctl
+ * @page_shift:         log2 of the VM's page size: the unit of a gfn, of
+ *                      slot alignment and of a dirty bit; at least the
+ *                      host's PAGE_SHIFT
+ * @map_sizes:          bitmap of the sizes (BIT(log2 bytes)) map() installs;
+ *                      includes BIT(@page_shift) if @map is set
+ * @map_cache_pages:    table pages map() may take from its cache, at most
+ *                      KVM_MEMSLOT_MMU_CACHE_PAGES
+ * @max_vcpus:          vCPUs a VM may have (KVM_CAP_MAX_VCPUS)
+ * @max_vcpu_ids:       vCPU ids are below this (KVM_CAP_MAX_VCPU_ID)
+ * @vcpu_mmap_pages:    pages a vCPU fd maps, struct kvm_run first
+ *                      (KVM_GET_VCPU_MMAP_SIZE), at most
+ *                      KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES
+ * @init_vm:            set up @vm->arch for a VM of @type, which matched
+ *                      @vm_type; a non-zero errno fails KVM_CREATE_VM.
+ *                      Optional.
+ * @destroy_vm:         release what @init_vm set up, after every slot and
+ *                      translation is gone.  Optional.
+ * @check_extension:    the value of a capability the core does not know
+ *                      (one only this architecture has), 0 if unsupported.
+ *                      Optional.
+ * @prepare_memory_region: check and prepare a change; called with
+ *                      slots_lock held, before the set carrying @new is
+ *                      published.  A non-zero errno fails the update.
+ *                      Required.
+ * @flush_memslot:      remove every translation made from @old, which was
+ *                      published INVALID, after a grace period, so that no
+ *                      fault can map it again.  slots_lock held.
+ * @commit_memory_region: after the set carrying @new (NULL for a delete)
+ *                      was published; slots_lock held.
+ * @free_memslot:       release @slot->arch; called once per arch
+ *                      allocation, maybe after a grace period.
+ * @flush_all:          remove every translation: VM teardown or the mm's
+ *                      release; no vCPU runs.
+ * @unmap_gfn_range:    MMU-notifier invalidation: remove the translations
+ *                      of @range; mmu_lock held.  Returns true if remote
+ *                      TLBs must be flushed.
+ * @age_gfn_range:      clear the accessed state of @range; mmu_lock held.
+ *                      Returns true if any translation was accessed.
+ * @test_age_gfn_range: whether any translation of @range was accessed,
+ *                      clearing nothing; mmu_lock held.
+ * @translate:          translate @gpa of address space @as_id through the
+ *                      backend's tables as hardware would, for an access
+ *                      (a write if @write).  Runs in simulated guest mode,
+ *                      without mmu_lock, like a hardware walk: table pages
+ *                      are freed only after kvm_memslot_flush_remote_tlbs().
+ *                      Returns KVM_MEMSLOT_WALK_HIT with *@pfn set to the
+ *                      host frame of @gpa's host page, KVM_MEMSLOT_WALK_MISS,
+ *                      or KVM_MEMSLOT_WALK_MMIO for a "no slot" entry of
+ *                      @generation.  Required, with @map, for vCPU accesses.
+ * @map:                translate the 1 << @shift bytes at @gfn (aligned to
+ *                      that size, @shift a bit of @map_sizes) of @slot to the
+ *                      host frames from @pfn, writable if @writable, taking
+ *                      table pages from @cache (filled with @map_cache_pages);
+ *                      mmu_lock held.  Returns 0, -EAGAIN if @slot is
+ *                      INVALID (the fault retries), or a negative errno.
+ * @map_mmio:           remember that no slot backs @gfn of @as_id in the set
+ *                      of @generation, so that the next access exits without
+ *                      a fault; mmu_lock held.  Optional.
+ * @protect_dirty_gfns: write-protect the pages of @slot whose bits are set
+ *                      in @mask, bit 0 being @gfn_offset; mmu_lock held.
+ *                      Returns true if remote TLBs must be flushed.
+ * @audit:              count the translations that violate the invariants,
+ *                      logging each; slots_lock, SRCU and mmu_lock held.
  *
- * See the hook contract in Documentation/virt/kvm/memslots.rst.  Every
- * hook but prepare_memory_region is optional.
+ * The rules every hook follows (when it runs, what it may assume, what it
+ * must guarantee on return) are in Documentation/virt/kvm/memslots.rst.
+ * Hooks not marked required or optional may be left NULL by a backend that
+ * keeps no translations.
  */
 struct kvm_memslot_ops {
 	const char *name;
-	/* What the VM reports and accepts, as the modelled architecture. */
+	unsigned long vm_type;
+	unsigned long vm_type_mask;
+	const void *type_data;
 	u16 nr_address_spaces;
 	u16 nr_user_slots;
 	bool readonly_mem;
-	/* Pages map() may take from its cache; at most KVM_MEMSLOT_MMU_CACHE_PAGES. */
+	bool manual_dirty_log_protect;
+	bool clear_dirty_log;
+	u8 page_shift;
+	unsigned long map_sizes;
 	u8 map_cache_pages;
+	u32 max_vcpus;
+	u32 max_vcpu_ids;
+	u8 vcpu_mmap_pages;
 
-	/* Called with slots_lock held, before the set carrying @new is published. */
+	int (*init_vm)(struct kvm_memslot_vm *vm, unsigned long type);
+	void (*destroy_vm)(struct kvm_memslot_vm *vm);
+	long (*check_extension)(const struct kvm_memslot_ops *ops, long cap);
+
 	int (*prepare_memory_region)(struct kvm_memslot_vm *vm,
 				     const struct kvm_memory_slot *old,
 				     struct kvm_memory_slot *new,
 				     enum kvm_memslot_change change);
-	/* After @old was published INVALID and a grace period elapsed. */
 	void (*flush_memslot)(struct kvm_memslot_vm *vm,
 			      const struct kvm_memory_slot *old);
-	/* After the set carrying @new (NULL for a delete) was published. */
 	void (*commit_memory_region)(struct kvm_memslot_vm *vm,
 				     struct kvm_memory_slot *old,
 				     const struct kvm_memory_slot *new,
 				     enum kvm_memslot_change change);
-	/* Release @slot->arch; called once per arch allocation, maybe late. */
 	void (*free_memslot)(struct kvm_memslot_vm *vm,
 			     struct kvm_memory_slot *slot);
-	/* VM teardown or mm release: no vCPU runs. */
 	void (*flush_all)(struct kvm_memslot_vm *vm);
-	/* MMU notifier hooks; return true if a TLB flush is needed. */
 	bool (*unmap_gfn_range)(struct kvm_memslot_vm *vm,
 				const struct kvm_memslot_gfn_range *range);
 	bool (*age_gfn_range)(struct kvm_memslot_vm *vm,
 			      const struct kvm_memslot_gfn_range *range);
 	bool (*test_age_gfn_range)(struct kvm_memslot_vm *vm,
 				   const struct kvm_memslot_gfn_range *range);
-
-	/*
-	 * The vCPU access path (virt/kvm/memslot_access.c).  walk runs in
-	 * simulated guest mode, without mmu_lock, like a hardware walk: table
-	 * pages are freed only after a remote TLB flush, which waits for
-	 * every vCPU to leave guest mode.  On a hit it returns the host pfn
-	 * and the byte offset is the caller's.  The other hooks run with
-	 * mmu_lock held.
-	 */
-	enum kvm_memslot_walk_result (*walk)(struct kvm_memslot_vm *vm,
-					     int as_id, u64 gpa, bool write,
-					     u64 generation, unsigned long *pfn);
-	/*
-	 * Map @gfn of @slot to @pfn at @level (1: 4 KiB, 2: 2 MiB), taking
-	 * table pages from @cache, which holds ops->map_cache_pages.
-	 */
+	enum kvm_memslot_walk_result (*translate)(struct kvm_memslot_vm *vm,
+						  int as_id, u64 gpa, bool write,
+						  u64 generation,
+						  unsigned long *pfn);
 	int (*map)(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		   kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
-		   int level, struct kvm_memslot_mmu_cache *cache);
-	/* Cache that no slot backs @gfn in the set of @generation. */
+		   unsigned int shift, struct kvm_memslot_mmu_cache *cache);
 	int (*map_mmio)(struct kvm_memslot_vm *vm, int as_id,
 			kvm_memslot_gfn_t gfn, u64 generation);
-	/* Write-protect the pages of @mask at @gfn_offset; true if a flush is needed. */
 	bool (*protect_dirty_gfns)(struct kvm_memslot_vm *vm,
 				   const struct kvm_memory_slot *slot,
 				   kvm_memslot_gfn_t gfn_offset,
 				   unsigned long mask);
-	/* Count translations violating the invariants; log each one. */
 	unsigned long (*audit)(struct kvm_memslot_vm *vm);
 };
 
@@ -351,6 +426,13 @@ struct kvm_memslot_vm {
 int kvm_memslot_tree_init(void);
 void kvm_memslot_tree_exit(void);
 
+/* virt/kvm/memslot_backends.c */
+int kvm_memslot_register_backend(const struct kvm_memslot_ops *ops);
+void kvm_memslot_unregister_backend(const struct kvm_memslot_ops *ops);
+const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type);
+int kvm_memslot_backends_init(void);
+void kvm_memslot_backends_exit(void);
+
 /* virt/kvm/memslot_vm.c */
 int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 			const struct kvm_memslot_ops *ops, void *arch);
@@ -448,20 +530,51 @@ static inline bool kvm_memslots_in_update(const struct kvm_memslots *slots)
 	return slots->generation & 1;
 }
 
+/**
+ * kvm_memslot_is_invalid() - whether a slot is being deleted or moved
+ * @slot: the slot
+ *
+ * Return: true if faults must not create translations from @slot.
+ */
 static inline bool kvm_memslot_is_invalid(const struct kvm_memory_slot *slot)
 {
 	return slot->flags & KVM_MEMSLOT_INVALID;
 }
 
+/**
+ * kvm_memslot_end() - one past a slot's last gfn
+ * @slot: the slot
+ *
+ * Return: @slot->base_gfn + @slot->npages.
+ */
 static inline kvm_memslot_gfn_t kvm_memslot_end(const struct kvm_memory_slot *slot)
 {
 	return slot->base_gfn + slot->npages;
 }
 
+/**
+ * kvm_memslot_gfn_to_hva() - the host address of a guest page
+ * @slot: the slot
+ * @gfn:  a gfn of @slot
+ *
+ * Return: the host virtual address of the first byte of @gfn.
+ */
 static inline unsigned long kvm_memslot_gfn_to_hva(const struct kvm_memory_slot *slot,
 						   kvm_memslot_gfn_t gfn)
 {
-	return slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT);
+	return slot->userspace_addr +
+	       ((unsigned long)(gfn - slot->base_gfn) << slot->page_shift);
+}
+
+/**
+ * kvm_memslot_hva_end() - one past the last host address backing a slot
+ * @slot: the slot
+ *
+ * Return: @slot->userspace_addr plus the slot's size in bytes.
+ */
+static inline unsigned long kvm_memslot_hva_end(const struct kvm_memory_slot *slot)
+{
+	return slot->userspace_addr + (slot->npages << slot->page_shift);
 }
 
 #endif /* __LINUX_KVM_MEMSLOT_H */

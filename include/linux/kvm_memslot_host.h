@@ -22,23 +22,8 @@
 
 struct mm_struct;
 
-/*
- * vCPU limits of in-tree x86 KVM in Linux 6.1: KVM_MAX_VCPUS, and vCPU
- * ids (APIC ids) up to four times that, since an APIC id also encodes the
- * topology.
- */
-#define KVM_MEMSLOT_MAX_VCPUS		1024
-#define KVM_MEMSLOT_MAX_VCPU_IDS	(4 * KVM_MEMSLOT_MAX_VCPUS)
-
-/*
- * The vCPU fd maps what x86 KVM's does, page by page: struct kvm_run, the
- * port I/O data page and the coalesced MMIO ring, so that a client sizes
- * and maps it unchanged (KVM_GET_VCPU_MMAP_SIZE).
- */
+/* The first page a vCPU fd maps is struct kvm_run. */
 #define KVM_MEMSLOT_VCPU_RUN_PAGE	0
-#define KVM_MEMSLOT_VCPU_PIO_PAGE	1
-#define KVM_MEMSLOT_VCPU_MMIO_RING_PAGE	2
-#define KVM_MEMSLOT_VCPU_MMAP_PAGES	3
 
 /**
  * struct kvm_memslot_host_vm - a VM created on /dev/kvm-memslot
@@ -75,8 +60,8 @@ struct kvm_memslot_host_vm {
  * @id:            the vCPU id given to KVM_CREATE_VCPU
  * @mutex:         serializes the vCPU's ioctls, as in KVM
  * @run:           struct kvm_run, shared with userspace
- * @pages:         the pages userspace maps from the vCPU fd; @run is the
- *                 first
+ * @pages:         the pages userspace maps from the vCPU fd (the backend's
+ *                 vcpu_mmap_pages of them); @run is the first
  * @sigset_active: KVM_SET_SIGNAL_MASK installed @sigset
  * @sigset:        signals blocked while the vCPU executes guest accesses
  * @hint:          the last slot this vCPU's accesses found, for the lookup
@@ -95,7 +80,7 @@ struct kvm_memslot_vcpu {
 	u32 id;
 	struct mutex mutex;	/* see above */
 	struct kvm_run *run;
-	struct page *pages[KVM_MEMSLOT_VCPU_MMAP_PAGES];
+	struct page *pages[KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES];
 	bool sigset_active;
 	sigset_t sigset;
 	struct kvm_memslot_hint hint;
@@ -117,7 +102,6 @@ kvm_memslot_host_vm(struct kvm_memslot_vm *vm)
 }
 
 /* virt/kvm/memslot_vm_fd.c */
-const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type);
 long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap);
 int kvm_memslot_create_vm(unsigned long type);
 void kvm_memslot_vm_get(struct kvm_memslot_host_vm *vm);
@@ -153,10 +137,5 @@ int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
 			      const struct kvm_dirty_log *log);
 int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
 				const struct kvm_clear_dirty_log *log);
-
-/* arch/x86/kvm/memslot_x86.c */
-extern const struct kvm_memslot_ops kvm_memslot_x86_ept_ops;
-extern const struct kvm_memslot_ops kvm_memslot_x86_npt_ops;
-void kvm_memslot_x86_init(void);
 
 #endif /* __LINUX_KVM_MEMSLOT_HOST_H */

@@ -49,6 +49,7 @@ static const struct kvm_memslot_ops bench_ops = {
 	.nr_address_spaces = 2,
 	.nr_user_slots = 32764,
 	.readonly_mem = true,
+	.page_shift = PAGE_SHIFT,
 	.prepare_memory_region = nop_prepare,
 };
 

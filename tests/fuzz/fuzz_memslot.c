@@ -44,6 +44,7 @@
 #include <asm/processor.h>
 
 #include "harness.h"
+#include "../../arch/x86/kvm/memslot_x86.h"
 #include "../../arch/x86/kvm/mmu.h"
 
 /* ---- limits of the model ---- */
@@ -1352,8 +1353,8 @@ static bool vcpu_fault(int as_id, u64 gfn, bool write)
 	}
 	if (write && logging)
 		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
-	r = vm.ops->map(&vm, slot, map_gfn, map_pfn, writable, level,
-			&mmu_cache);
+	r = vm.ops->map(&vm, slot, map_gfn, map_pfn, writable,
+			level == 2 ? PAGE_SHIFT + 9 : PAGE_SHIFT, &mmu_cache);
 out:
 	spin_unlock(&vm.mmu_lock);
 	srcu_read_unlock(&vm.srcu, idx);
@@ -1391,7 +1392,7 @@ static void op_vcpu_access(struct input *in)
 
 		idx = srcu_read_lock(&vm.srcu);
 		generation = kvm_memslots_get(&vm, as_id)->generation;
-		res = vm.ops->walk(&vm, as_id, (gfn << PAGE_SHIFT) | (b & 0xff0),
+		res = vm.ops->translate(&vm, as_id, (gfn << PAGE_SHIFT) | (b & 0xff0),
 				   write, generation, &pfn);
 		if (res == KVM_MEMSLOT_WALK_HIT) {
 			struct host_page *hp;
@@ -1682,7 +1683,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	if (!registered) {
 		harness_rcu_register_thread();
-		kvm_memslot_x86_init();
+		kvm_memslot_x86_backend_init();
 		registered = true;
 		trace = getenv("FUZZ_MEMSLOT_TRACE");
 	}

@@ -23,12 +23,22 @@ static int nop_prepare(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *
 	return 0;
 }
 
+/* What every test backend has alike: KVM's vCPU limits, ... */
+#define TEST_OPS_COMMON					\
+	.manual_dirty_log_protect = true,		\
+	.clear_dirty_log = true,			\
+	.max_vcpus = 1024,				\
+	.max_vcpu_ids = 4096,				\
+	.vcpu_mmap_pages = 1
+
 const struct kvm_memslot_ops test_ops_x86 = {
 	.name = "test-x86",
 	.nr_address_spaces = 2,
 	.nr_user_slots = 32764,
 	.readonly_mem = true,
 	.prepare_memory_region = nop_prepare,
+	.page_shift = PAGE_SHIFT,
+	TEST_OPS_COMMON,
 };
 
 const struct kvm_memslot_ops test_ops_ppc = {
@@ -37,6 +47,8 @@ const struct kvm_memslot_ops test_ops_ppc = {
 	.nr_user_slots = 32767,
 	.readonly_mem = false,
 	.prepare_memory_region = nop_prepare,
+	.page_shift = PAGE_SHIFT,
+	TEST_OPS_COMMON,
 };
 
 const struct kvm_memslot_ops test_ops_arm64 = {
@@ -45,7 +57,21 @@ const struct kvm_memslot_ops test_ops_arm64 = {
 	.nr_user_slots = 32767,
 	.readonly_mem = true,
 	.prepare_memory_region = nop_prepare,
+	.page_shift = PAGE_SHIFT,
+	TEST_OPS_COMMON,
 };
+
+const struct kvm_memslot_ops test_ops_64k = {
+	.name = "test-64k",
+	.nr_address_spaces = 1,
+	.nr_user_slots = 32764,
+	.readonly_mem = true,
+	.prepare_memory_region = nop_prepare,
+	.page_shift = 16,
+	TEST_OPS_COMMON,
+};
+
+unsigned int test_page_shift = PAGE_SHIFT;
 
 struct kvm_memslot_vm *tvm_create(const struct kvm_memslot_ops *ops, void *arch)
 {
@@ -60,6 +86,7 @@ struct kvm_memslot_vm *tvm_create(const struct kvm_memslot_ops *ops, void *arch)
 	t->alloc_base = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
 	t->warn_base = __atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST);
 	assert_int_equal(kvm_memslot_vm_init(&t->vm, ops, arch), 0);
+	test_page_shift = ops->page_shift;
 	return &t->vm;
 }
 

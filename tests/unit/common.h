@@ -20,8 +20,20 @@
 /* Host addresses: any page-aligned value below TASK_SIZE_MAX will do. */
 #define TEST_HVA_BASE	0x100000000000UL
 #define TEST_HVA(off)	(TEST_HVA_BASE + (unsigned long)(off))
+/*
+ * The VM's page size, in which gfns, slot sizes and alignment count.  A
+ * test that runs on backends of several page sizes defines
+ * TEST_PAGE_SIZE_FOLLOWS_VM first: then it is that of the backend of the
+ * last VM tvm_create() made; else the host's, as constants.
+ */
+extern unsigned int test_page_shift;
+#ifdef TEST_PAGE_SIZE_FOLLOWS_VM
+#define PG		(1UL << test_page_shift)
+#define GPA(gfn)	((u64)(gfn) << test_page_shift)
+#else
 #define PG		PAGE_SIZE
 #define GPA(gfn)	((u64)(gfn) << PAGE_SHIFT)
+#endif
 #define SLOT(as, id)	(((u32)(as) << 16) | (u32)(id))
 
 /* x86: 2 address spaces, 32764 user slots, READONLY. No-op hooks. */
@@ -30,6 +42,12 @@ extern const struct kvm_memslot_ops test_ops_x86;
 extern const struct kvm_memslot_ops test_ops_ppc;
 /* arm64: 1 address space, 32767 user slots, READONLY. */
 extern const struct kvm_memslot_ops test_ops_arm64;
+/*
+ * The second fake backend: 64 KiB pages and 1 address space, otherwise as
+ * test_ops_x86 (32764 user slots, READONLY), so that the same validation
+ * and protocol tests run on it.
+ */
+extern const struct kvm_memslot_ops test_ops_64k;
 
 struct test_vm {
 	struct kvm_memslot_vm vm;

@@ -82,6 +82,7 @@ static const struct kvm_memslot_ops rec_ops = {
 	.nr_address_spaces = 2,
 	.nr_user_slots = 32764,
 	.readonly_mem = true,
+	.page_shift = PAGE_SHIFT,
 	.prepare_memory_region = nop_prepare,
 	.unmap_gfn_range = rec_unmap,
 };

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Runs on the 4 KiB and the 64 KiB fake backend. */
+#define TEST_PAGE_SIZE_FOLLOWS_VM
 #include "common.h"
 #include "fake_backend.h"
 
@@ -38,6 +40,9 @@ struct pfix {
 	unsigned int nr;
 };
 
+/* The backend the tests run on: each group sets it. */
+static const struct kvm_memslot_ops *protocol_ops = &test_ops_x86;
+
 /*
  * Baseline: AS0 slot 0 gfn 0x100+16 (hva A), slot 1 gfn 0x200+16 (hva B),
  * slot 2 gfn 0x300+16 (hva C, dirty logging on).
@@ -46,7 +51,7 @@ static int setup(void **state)
 {
 	struct pfix *f = calloc(1, sizeof(*f));
 
-	f->vm = fake_vm_create(&f->fb, &test_ops_x86);
+	f->vm = fake_vm_create(&f->fb, protocol_ops);
 	assert_int_equal(tvm_set(f->vm, SLOT(0, 0), 0, GPA(0x100), 16 * PG, HVA_A), 0);
 	assert_int_equal(tvm_set(f->vm, SLOT(0, 1), 0, GPA(0x200), 16 * PG, HVA_B), 0);
 	assert_int_equal(tvm_set(f->vm, SLOT(0, 2), KVM_MEM_LOG_DIRTY_PAGES, GPA(0x300), 16 * PG, HVA_C), 0);
@@ -396,7 +401,10 @@ static void batch_of_creates_needs_no_grace_period(void **state)
 	const struct kvm_userspace_memory_region b[] = {
 		region(SLOT(0, 9), 0, GPA(0x1000), PG, HVA_D),
 		region(SLOT(0, 10), 0, GPA(0x2000), PG, HVA_D),
-		region(SLOT(1, 9), 0, GPA(0x1000), PG, HVA_D),
+		/* A second address space if there is one, else one more slot. */
+		region(protocol_ops->nr_address_spaces > 1 ? SLOT(1, 9) : SLOT(0, 11),
+		       0, GPA(protocol_ops->nr_address_spaces > 1 ? 0x1000 : 0x3000),
+		       PG, HVA_D),
 	};
 
 	begin(f);
@@ -816,5 +824,12 @@ int main(void)
 		T(generation_is_even_and_grows),
 	};
 
-	return cmocka_run_group_tests_name("protocol", tests, NULL, NULL);
+	int failed;
+
+	failed = cmocka_run_group_tests_name("protocol", tests, NULL, NULL);
+	/* The same protocol on the second fake backend. */
+	protocol_ops = &test_ops_64k;
+	failed += cmocka_run_group_tests_name("protocol (64 KiB pages, 1 address space)",
+					      tests, NULL, NULL);
+	return failed;
 }

@@ -67,6 +67,7 @@ static struct kvm_memory_slot *slot_new(struct tfix *f, u16 id, u64 gfn,
 	s->id = id;
 	s->base_gfn = gfn;
 	s->npages = npages;
+	s->page_shift = PAGE_SHIFT;
 	s->userspace_addr = hva;
 	return s;
 }

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Runs on the 4 KiB and the 64 KiB fake backend. */
+#define TEST_PAGE_SIZE_FOLLOWS_VM
 #include "common.h"
 #include "fake_backend.h"
 #include <linux/bitops.h>
@@ -57,6 +59,7 @@ static int setup_common(void **state, const struct kvm_memslot_ops *ops)
 
 static int setup_x86(void **state) { return setup_common(state, &test_ops_x86); }
 static int setup_ppc(void **state) { return setup_common(state, &test_ops_ppc); }
+static int setup_64k(void **state) { return setup_common(state, &test_ops_64k); }
 
 static int teardown(void **state)
 {
@@ -173,10 +176,13 @@ static void hva_not_aligned(void **state)
 	expect_fail(F(state), region(SLOT(0, 9), 0, GPA(0x1000), PG, HVA_FREE + PG - 1), -EINVAL);
 }
 
+/* The last VM-page boundary below TASK_SIZE_MAX. */
+#define TASK_END_T	(TASK_SIZE_MAX_T & ~(PG - 1))
+
 static void hva_end_past_task_size_max(void **state)
 {
 	expect_fail(F(state), region(SLOT(0, 9), 0, GPA(0x1000), 16 * PG,
-				     TASK_SIZE_MAX_T - 15 * PG), -EINVAL);
+				     TASK_END_T - 15 * PG), -EINVAL);
 	expect_fail(F(state), region(SLOT(0, 9), 0, GPA(0x1000), PG, TASK_SIZE_MAX_T), -EINVAL);
 	/* a kernel address */
 	expect_fail(F(state), region(SLOT(0, 9), 0, GPA(0x1000), PG, 0xffff888000000000UL), -EINVAL);
@@ -187,7 +193,7 @@ static void hva_end_past_task_size_max(void **state)
 static void hva_end_at_task_size_max_accepted(void **state)
 {
 	expect_ok(F(state), region(SLOT(0, 9), 0, GPA(0x1000), 16 * PG,
-				   TASK_SIZE_MAX_T - 16 * PG));
+				   TASK_END_T - 16 * PG));
 	expect_ok(F(state), region(SLOT(0, 10), 0, GPA(0x2000), PG, 0));
 }
 
@@ -943,6 +949,7 @@ static void batch_alloc_failure_changes_nothing(void **state)
 
 #define X86(t)	cmocka_unit_test_setup_teardown(t, setup_x86, teardown)
 #define PPC(t)	cmocka_unit_test_setup_teardown(t, setup_ppc, teardown)
+#define K64(t)	cmocka_unit_test_setup_teardown(t, setup_64k, teardown)
 
 int main(void)
 {
@@ -1016,5 +1023,68 @@ int main(void)
 		X86(batch_alloc_failure_changes_nothing),
 	};
 
-	return cmocka_run_group_tests_name("validation", tests, NULL, NULL);
+	/*
+	 * The second fake backend: 64 KiB pages, 1 address space.  Sizes,
+	 * alignment and dirty bits count in its pages.  The tests that use a
+	 * second address space, or count the baseline's slot in it (pages,
+	 * arch data), are the 4 KiB backend's only.
+	 */
+	const struct CMUnitTest tests_64k[] = {
+		K64(slot_id_ge_nr_user_slots),
+		K64(slot_id_check_wins_over_bad_flags),
+		K64(undefined_flags),
+		K64(readonly_with_readonly_mem),
+		K64(size_not_page_aligned),
+		K64(gpa_not_aligned),
+		K64(hva_not_aligned),
+		K64(hva_end_past_task_size_max),
+		K64(hva_end_at_task_size_max_accepted),
+		K64(hva_plus_size_wraps),
+		K64(gpa_plus_size_wraps),
+		K64(gpa_end_at_top),
+		K64(npages_gt_max),
+		K64(npages_max_accepted),
+		K64(delete_nonexistent),
+		K64(delete_twice),
+		K64(delete_with_misaligned_gpa),
+		K64(delete_with_misaligned_hva),
+		K64(delete_with_bad_flags),
+		K64(change_hva),
+		K64(change_npages),
+		K64(change_readonly),
+		K64(overlap_on_create),
+		K64(overlap_on_move),
+		K64(move_overlapping_own_range),
+		K64(nr_memslot_pages_overflow_on_create),
+		K64(prepare_failure_enomem),
+		K64(prepare_failure_einval),
+		K64(prepare_failure_efault),
+		K64(alloc_failure_create),
+		K64(alloc_failure_create_dirty_logged),
+		K64(alloc_failure_delete),
+		K64(alloc_failure_move),
+		K64(alloc_failure_move_enabling_dirty_log),
+		K64(alloc_failure_flags),
+		K64(bad_flags_wins_over_overlap),
+		K64(bad_slot_id_wins_over_overlap),
+		K64(bad_hva_wins_over_overlap),
+		K64(npages_gt_max_wins_over_overlap),
+		K64(gpa_wrap_wins_over_overlap),
+		K64(modify_check_wins_over_overlap),
+		K64(general_checks_win_over_noop),
+		K64(overflow_check_wins_over_overlap),
+		K64(overlap_wins_over_alloc_failure),
+		K64(delete_nonexistent_wins_over_alloc_failure),
+		K64(dirty_bitmap_initially_set),
+		K64(batch_each_entry_validated_like_the_ioctl),
+		K64(batch_delete_then_recreate_same_id),
+		K64(batch_second_change_of_a_slot_rejected),
+		PPC(ppc_as_id_1_rejected),
+	};
+	int failed;
+
+	failed = cmocka_run_group_tests_name("validation", tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("validation (64 KiB pages, 1 address space)",
+					      tests_64k, NULL, NULL);
+	return failed;
 }

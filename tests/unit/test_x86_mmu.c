@@ -18,6 +18,7 @@
 #include <linux/bitops.h>
 #include <linux/kernel.h>
 #include <linux/kvm_memslot_host.h>
+#include "../../arch/x86/kvm/memslot_x86.h"
 #include "../../arch/x86/kvm/mmu.h"
 
 #define HOST_PFN_BIAS	0x40000UL
@@ -98,6 +99,9 @@ static unsigned long slot_pfn(const struct kvm_memory_slot *s, u64 gfn)
 	return host_pfn(kvm_memslot_gfn_to_hva(s, gfn));
 }
 
+/* ops->map() takes the size of the mapping: level 1 is 4 KiB, 2 is 2 MiB. */
+#define LEVEL_SHIFT(level)	(PAGE_SHIFT + ((level) - 1) * 9)
+
 static int map_pfn(const struct kvm_memory_slot *s, u64 gfn, unsigned long pfn,
 		   bool writable, int level)
 {
@@ -107,7 +111,7 @@ static int map_pfn(const struct kvm_memory_slot *s, u64 gfn, unsigned long pfn,
 	if (r)
 		return r;
 	spin_lock(&vm->mmu_lock);
-	r = vm->ops->map(vm, s, gfn, pfn, writable, level, &cache);
+	r = vm->ops->map(vm, s, gfn, pfn, writable, LEVEL_SHIFT(level), &cache);
 	spin_unlock(&vm->mmu_lock);
 	return r;
 }
@@ -122,7 +126,7 @@ static void map(const struct kvm_memory_slot *s, u64 gfn, bool writable,
 static enum kvm_memslot_walk_result walk_gen(int as_id, u64 gfn, bool write,
 					     u64 generation, unsigned long *pfn)
 {
-	return vm->ops->walk(vm, as_id, GPA(gfn) + 0x123, write, generation, pfn);
+	return vm->ops->translate(vm, as_id, GPA(gfn) + 0x123, write, generation, pfn);
 }
 
 static enum kvm_memslot_walk_result walk(int as_id, u64 gfn, bool write,
@@ -908,7 +912,7 @@ static void test_map_errors(void **state)
 	kvm_memslot_mmu_cache_free(&cache);
 	assert_int_equal(kvm_memslot_mmu_cache_topup(&cache, 1), 0);
 	spin_lock(&vm->mmu_lock);
-	assert_int_equal(vm->ops->map(vm, s, 0x10, slot_pfn(s, 0x10), true, 1, &cache),
+	assert_int_equal(vm->ops->map(vm, s, 0x10, slot_pfn(s, 0x10), true, PAGE_SHIFT, &cache),
 			 -ENOMEM);
 	spin_unlock(&vm->mmu_lock);
 	assert_int_equal(cache.nr, 0);
@@ -1006,7 +1010,7 @@ int main(void)
 {
 	int failed;
 
-	kvm_memslot_x86_init();
+	assert_int_equal(kvm_memslot_x86_backend_init(), 0);
 	failed = run(&kvm_memslot_x86_ept_ops);
 	failed += run(&kvm_memslot_x86_npt_ops);
 	return failed ? 1 : 0;

@@ -35,9 +35,6 @@
 #include <linux/xarray.h>
 #include <uapi/linux/kvm_memslot.h>
 
-/* Pages a level 2 (2 MiB) translation covers. */
-#define ACCESS_HUGE_PAGES	(PMD_SIZE >> PAGE_SHIFT)
-
 /* What a fault leaves the access to do next. */
 enum access_next {
 	ACCESS_RETRY,	/* walk again: a translation may exist now */
@@ -118,7 +115,7 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 struct host_map {
 	unsigned long pfn;
 	bool writable;
-	bool huge;	/* mapped by a PMD or PUD leaf: 2 MiB or more */
+	unsigned int shift;	/* log2 of the size of the host's leaf */
 };
 
 static bool host_map_lookup(struct mm_struct *mm, unsigned long hva,
@@ -145,7 +142,7 @@ static bool host_map_lookup(struct mm_struct *mm, unsigned long hva,
 			goto out;
 		pfn = pud_pfn(pud) + ((hva & ~PUD_MASK) >> PAGE_SHIFT);
 		map->writable = pud_write(pud);
-		map->huge = true;
+		map->shift = PUD_SHIFT;
 		ok = true;
 		goto out_found;
 	}
@@ -157,7 +154,7 @@ static bool host_map_lookup(struct mm_struct *mm, unsigned long hva,
 			goto out;
 		pfn = pmd_pfn(pmd) + ((hva & ~PMD_MASK) >> PAGE_SHIFT);
 		map->writable = pmd_write(pmd);
-		map->huge = true;
+		map->shift = PMD_SHIFT;
 		ok = true;
 		goto out_found;
 	}
@@ -170,7 +167,7 @@ static bool host_map_lookup(struct mm_struct *mm, unsigned long hva,
 		goto out;
 	pfn = pte_pfn(pte);
 	map->writable = pte_write(pte);
-	map->huge = false;
+	map->shift = PAGE_SHIFT;
 	ok = true;
 out_found:
 	map->pfn = pfn;
@@ -256,35 +253,61 @@ static bool mmu_invalidate_retry(struct kvm_memslot_vm *vm,
 }
 
 /*
- * Whether @gfn may be mapped at level 2: the host maps its page with a
- * leaf of 2 MiB or more, the 2 MiB guest frame holding @gfn lies inside the
- * slot and lines up with a 2 MiB host frame, and the slot does not log
- * dirty pages (a write must be logged per 4 KiB page).  The caller holds
- * mmu_lock and has checked that no invalidation covers the 2 MiB range, so
- * the host mapping cannot change before the translation is installed
- * without an invalidation removing it again.
+ * Whether @gfn may be mapped by a translation of 1 << @shift bytes: the
+ * host maps its page with a leaf at least that large, the aligned block
+ * holding @gfn lies inside the slot and lines up with an aligned block of
+ * host memory, and the slot does not log dirty pages (a write must be
+ * logged per VM page).  The caller holds mmu_lock and has checked that no
+ * invalidation covers the block, so the host mapping cannot change before
+ * the translation is installed without an invalidation removing it again.
  */
-static bool fault_huge_ok(struct kvm_memslot_vm *vm,
-			  const struct kvm_memory_slot *slot,
-			  kvm_memslot_gfn_t gfn, unsigned long hva,
-			  unsigned long pfn, unsigned long mmu_seq)
+static bool fault_block_ok(struct kvm_memslot_vm *vm,
+			   const struct kvm_memory_slot *slot,
+			   kvm_memslot_gfn_t gfn, unsigned long hva,
+			   unsigned long pfn, unsigned long mmu_seq,
+			   unsigned int shift)
 {
 	struct mm_struct *mm = kvm_memslot_host_vm(vm)->mm;
-	kvm_memslot_gfn_t base = ALIGN_DOWN(gfn, ACCESS_HUGE_PAGES);
-	unsigned long hva_base = hva & PMD_MASK;
+	unsigned long nr_pages = 1UL << (shift - slot->page_shift);
+	kvm_memslot_gfn_t base = ALIGN_DOWN(gfn, nr_pages);
+	unsigned long hva_base = ALIGN_DOWN(hva, 1UL << shift);
 	struct host_map map;
 
 	if (slot->dirty_bitmap)
 		return false;
-	if (base < slot->base_gfn ||
-	    base + ACCESS_HUGE_PAGES > kvm_memslot_end(slot))
+	if (base < slot->base_gfn || base + nr_pages > kvm_memslot_end(slot))
 		return false;
-	if ((gfn ^ (hva >> PAGE_SHIFT)) & (ACCESS_HUGE_PAGES - 1))
+	if ((gfn ^ (hva >> slot->page_shift)) & (nr_pages - 1))
 		return false;
-	if (mmu_invalidate_retry(vm, mmu_seq, hva_base, hva_base + PMD_SIZE))
+	if (mmu_invalidate_retry(vm, mmu_seq, hva_base, hva_base + (1UL << shift)))
 		return false;
 	/* The leaf must still map the very page the fault resolved. */
-	return host_map_lookup(mm, hva, &map) && map.huge && map.pfn == pfn;
+	return host_map_lookup(mm, hva, &map) && map.shift >= shift &&
+	       map.pfn == pfn;
+}
+
+/*
+ * The largest size the backend installs that @gfn may be mapped with
+ * (fault_block_ok()), the VM's page size if no larger one fits.
+ */
+static unsigned int fault_map_shift(struct kvm_memslot_vm *vm,
+				    const struct kvm_memory_slot *slot,
+				    kvm_memslot_gfn_t gfn, unsigned long hva,
+				    unsigned long pfn, unsigned long mmu_seq)
+{
+	unsigned long larger = vm->ops->map_sizes &
+			       ~GENMASK(slot->page_shift, 0);
+	unsigned int shift;
+
+	while (larger) {
+		shift = __fls(larger);
+		/* No leaf of the host's is larger than a PUD's. */
+		if (shift <= PUD_SHIFT &&
+		    fault_block_ok(vm, slot, gfn, hva, pfn, mmu_seq, shift))
+			return shift;
+		larger &= ~BIT(shift);
+	}
+	return slot->page_shift;
 }
 
 static void access_exit(struct kvm_memslot_access *acc, u32 reason,
@@ -316,10 +339,10 @@ static int fault_map(struct kvm_memslot_vm *vm,
 	unsigned long hva = kvm_memslot_gfn_to_hva(slot, gfn);
 	bool logging = slot->dirty_bitmap;
 	kvm_memslot_gfn_t map_gfn = gfn;
+	unsigned int shift = slot->page_shift;
 	struct page *page;
 	unsigned long pfn, map_pfn;
 	bool writable = write, installed = false;
-	int level = 1;
 	long n;
 	int r;
 
@@ -353,10 +376,10 @@ static int fault_map(struct kvm_memslot_vm *vm,
 		r = 0;
 		goto out_unlock;
 	}
-	if (fault_huge_ok(vm, slot, gfn, hva, pfn, mmu_seq)) {
-		level = 2;
-		map_gfn = ALIGN_DOWN(gfn, ACCESS_HUGE_PAGES);
-		map_pfn = pfn - (gfn - map_gfn);
+	shift = fault_map_shift(vm, slot, gfn, hva, pfn, mmu_seq);
+	if (shift > slot->page_shift) {
+		map_gfn = ALIGN_DOWN(gfn, 1ULL << (shift - slot->page_shift));
+		map_pfn = pfn - ((gfn - map_gfn) << (slot->page_shift - PAGE_SHIFT));
 	}
 	/*
 	 * Log the write before the translation that allows it exists, and
@@ -367,8 +390,7 @@ static int fault_map(struct kvm_memslot_vm *vm,
 	 */
 	if (write && logging)
 		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
-	r = vm->ops->map(vm, slot, map_gfn, map_pfn, writable, level,
-			    cache);
+	r = vm->ops->map(vm, slot, map_gfn, map_pfn, writable, shift, cache);
 	installed = !r;
 out_unlock:
 	spin_unlock(&vm->mmu_lock);
@@ -398,7 +420,7 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 			u32 len, bool write, struct kvm_memslot_access *acc)
 {
 	struct kvm_memslot_vm *vm = &vcpu->vm->core;
-	kvm_memslot_gfn_t gfn = gpa >> PAGE_SHIFT;
+	kvm_memslot_gfn_t gfn = gpa >> vm->ops->page_shift;
 	struct kvm_memory_slot *slot;
 	unsigned long mmu_seq;
 	u64 generation;
@@ -486,8 +508,8 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		generation = kvm_memslots_get(vm, as_id)->generation;
 
 		guest_mode_enter(vcpu);
-		res = vm->ops->walk(vm, as_id, gpa, write, generation,
-				       &pfn);
+		res = vm->ops->translate(vm, as_id, gpa, write, generation,
+					 &pfn);
 		if (res == KVM_MEMSLOT_WALK_HIT) {
 			va = kmap_local_pfn(pfn);
 			if (write)
@@ -542,14 +564,20 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 
 	if (copy_from_user(&acc, argp, sizeof(acc)))
 		return -EFAULT;
-	if (acc.flags & ~(KVM_MEMSLOT_ACCESS_WRITE | KVM_MEMSLOT_ACCESS_SMM))
+	if (acc.flags & ~KVM_MEMSLOT_ACCESS_WRITE)
 		return -EINVAL;
-	as_id = acc.flags & KVM_MEMSLOT_ACCESS_SMM ? 1 : 0;
+	as_id = acc.as_id;
 	if (as_id >= vm->ops->nr_address_spaces)
 		return -EINVAL;
 	if (acc.gpa + acc.len < acc.gpa)
 		return -EINVAL;
-	if (!vm->ops->walk || !vm->ops->map)
+	/*
+	 * Accesses go host page by host page through the translation of
+	 * each, which needs the VM's page to be the host's (true of every
+	 * backend that keeps translations).
+	 */
+	if (!vm->ops->translate || !vm->ops->map ||
+	    vm->ops->page_shift != PAGE_SHIFT)
 		return -ENOTTY;
 
 	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;

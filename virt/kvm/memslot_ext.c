@@ -56,8 +56,8 @@ static int kvm_memslot_layout_one(struct kvm_memory_slot *slot, void *data)
 
 	info->slot = (u32)slot->as_id << 16 | slot->id;
 	info->flags = slot->flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY);
-	info->guest_phys_addr = slot->base_gfn << PAGE_SHIFT;
-	info->memory_size = (u64)slot->npages << PAGE_SHIFT;
+	info->guest_phys_addr = slot->base_gfn << slot->page_shift;
+	info->memory_size = (u64)slot->npages << slot->page_shift;
 	info->userspace_addr = slot->userspace_addr;
 	return 0;
 }

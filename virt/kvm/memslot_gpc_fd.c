@@ -214,6 +214,7 @@ static long gpc_file_get_state(struct gpc_file *gf, void __user *argp)
 	state.invalidations = gpc->invalidations;
 	read_unlock(&gpc->lock);
 	state.retries = gpc->retries;
+	state.as_id = gpc->as_id;
 	state.last_error = gpc->last_error;
 	mutex_unlock(&gpc->refresh_lock);
 
@@ -329,10 +330,10 @@ long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *hvm,
 
 	if (copy_from_user(&args, argp, sizeof(args)))
 		return -EFAULT;
-	if (args.flags & ~(KVM_MEMSLOT_GPC_WRITE | KVM_MEMSLOT_GPC_SMM) ||
-	    args.reserved[0] || args.reserved[1])
+	if (args.flags & ~KVM_MEMSLOT_GPC_WRITE || args.pad ||
+	    args.reserved[0] || args.reserved[1] || args.reserved[2])
 		return -EINVAL;
-	as_id = args.flags & KVM_MEMSLOT_GPC_SMM ? 1 : 0;
+	as_id = args.as_id;
 	if (as_id >= hvm->core.ops->nr_address_spaces)
 		return -EINVAL;
 	/* activate() checks the same; failing before allocating is cheaper. */

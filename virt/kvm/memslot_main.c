@@ -3,8 +3,9 @@
  * kvm-memslot: module entry points and the /dev/kvm-memslot device.
  *
  * The device answers the system ioctls of KVM's ABI that a memslot client
- * needs, with KVM's numbers and Linux 6.1's x86 semantics, so a program
- * written for /dev/kvm runs unchanged by opening /dev/kvm-memslot instead.
+ * needs, with KVM's numbers and the semantics Linux 6.1 gives them for the
+ * architecture the default VM type (0) models, so a program written for
+ * /dev/kvm runs unchanged by opening /dev/kvm-memslot instead.
  */
 #include <linux/fs.h>
 #include <linux/kvm.h>
@@ -17,6 +18,8 @@
 static long kvm_memslot_dev_ioctl(struct file *filp, unsigned int ioctl,
 				  unsigned long arg)
 {
+	const struct kvm_memslot_ops *ops;
+
 	switch (ioctl) {
 	case KVM_GET_API_VERSION:
 		if (arg)
@@ -29,12 +32,12 @@ static long kvm_memslot_dev_ioctl(struct file *filp, unsigned int ioctl,
 		 * Before a VM exists there is no backend to ask; answer for
 		 * the default type, which is what a /dev/kvm client gets.
 		 */
-		return kvm_memslot_check_extension(kvm_memslot_backend(KVM_MEMSLOT_VM_X86_EPT),
-						   arg);
+		return kvm_memslot_check_extension(kvm_memslot_backend(0), arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
-		if (arg)
+		ops = kvm_memslot_backend(0);
+		if (arg || !ops)
 			return -EINVAL;
-		return KVM_MEMSLOT_VCPU_MMAP_PAGES * PAGE_SIZE;
+		return ops->vcpu_mmap_pages * PAGE_SIZE;
 	case KVM_TRACE_ENABLE:
 	case KVM_TRACE_PAUSE:
 	case KVM_TRACE_DISABLE:
@@ -72,10 +75,18 @@ static int __init kvm_memslot_init(void)
 	r = kvm_memslot_tree_init();
 	if (r)
 		return r;
-	kvm_memslot_x86_init();
+	r = kvm_memslot_backends_init();
+	if (r)
+		goto err_tree;
 	r = misc_register(&kvm_memslot_dev);
 	if (r)
-		kvm_memslot_tree_exit();
+		goto err_backends;
+	return 0;
+
+err_backends:
+	kvm_memslot_backends_exit();
+err_tree:
+	kvm_memslot_tree_exit();
 	return r;
 }
 
@@ -86,6 +97,7 @@ static int __init kvm_memslot_init(void)
 static void __exit kvm_memslot_exit(void)
 {
 	misc_deregister(&kvm_memslot_dev);
+	kvm_memslot_backends_exit();
 	kvm_memslot_tree_exit();
 }
 

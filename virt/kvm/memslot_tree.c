@@ -203,11 +203,6 @@ void kvm_memslot_tree_destroy(struct kvm_memslot_node *root)
 	node_free(root);
 }
 
-static unsigned long slot_hva_end(const struct kvm_memory_slot *slot)
-{
-	return slot->userspace_addr + (slot->npages << PAGE_SHIFT);
-}
-
 static u64 slot_key(enum kvm_memslot_tree_kind kind,
 		    const struct kvm_memory_slot *slot)
 {
@@ -321,7 +316,7 @@ static void entry_set_slot(struct kvm_memslot_node *node, unsigned int i,
 	if (!node_is_hva(node))
 		return;
 	hnode = kvm_memslot_hva_node(node);
-	hnode->max_end[i] = slot_hva_end(slot);
+	hnode->max_end[i] = kvm_memslot_hva_end(slot);
 	hnode->ids[i] = slot->id;
 }
 

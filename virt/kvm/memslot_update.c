@@ -215,6 +215,7 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 				    struct kvm_memslot_change_rec *rec)
 {
 	const struct kvm_memslot_ops *ops = u->vm->ops;
+	u64 page_size = 1ULL << ops->page_shift;
 	u32 valid_flags = KVM_MEM_LOG_DIRTY_PAGES;
 	u16 as_id = mem->slot >> 16, id = (u16)mem->slot;
 	struct kvm_memory_slot *old, *new;
@@ -231,12 +232,17 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 		return -EINVAL;
 	if (mem->flags & ~valid_flags)
 		return -EINVAL;
-	if ((mem->memory_size & (PAGE_SIZE - 1)) ||
+	/*
+	 * Sizes and addresses are in whole VM pages (host pages in in-tree
+	 * KVM, whose VM page is the host's): a gfn, a dirty bit and a
+	 * translation all cover one.
+	 */
+	if ((mem->memory_size & (page_size - 1)) ||
 	    mem->memory_size != (unsigned long)mem->memory_size)
 		return -EINVAL;
-	if (mem->guest_phys_addr & (PAGE_SIZE - 1))
+	if (mem->guest_phys_addr & (page_size - 1))
 		return -EINVAL;
-	if ((mem->userspace_addr & (PAGE_SIZE - 1)) ||
+	if ((mem->userspace_addr & (page_size - 1)) ||
 	    mem->userspace_addr != untagged_addr(mem->userspace_addr) ||
 	    !access_ok(u64_to_user_ptr(mem->userspace_addr), mem->memory_size))
 		return -EINVAL;
@@ -244,7 +250,7 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 		return -EINVAL;
 	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
 		return -EINVAL;
-	if ((mem->memory_size >> PAGE_SHIFT) > KVM_MEMSLOT_MAX_NR_PAGES)
+	if ((mem->memory_size >> ops->page_shift) > KVM_MEMSLOT_MAX_NR_PAGES)
 		return -EINVAL;
 
 	b = &u->as[as_id];
@@ -260,8 +266,8 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 		goto apply;
 	}
 
-	base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
-	npages = mem->memory_size >> PAGE_SHIFT;
+	base_gfn = mem->guest_phys_addr >> ops->page_shift;
+	npages = mem->memory_size >> ops->page_shift;
 
 	if (!old) {
 		rec->change = KVM_MEMSLOT_CREATE;
@@ -293,6 +299,7 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 	new->id = id;
 	new->base_gfn = base_gfn;
 	new->npages = npages;
+	new->page_shift = ops->page_shift;
 	new->flags = mem->flags | KVM_MEMSLOT_UPDATE_NEW;
 	new->userspace_addr = mem->userspace_addr;
 	/* A flags change keeps the backend data (rmap, ...) of the slot. */
@@ -319,6 +326,7 @@ static int kvm_memslot_build_invalid(struct kvm_memslot_update *u)
 	struct kvm_memslot_txn *txn = &u->invalid_txn;
 	const struct kvm_memslot_ops *ops = u->vm->ops;
 	unsigned int i, as_id;
+
 	lockdep_assert_held(&u->vm->slots_lock);
 
 	for (i = 0; i < u->nr; i++) {
@@ -577,6 +585,7 @@ static void kvm_memslot_retire_replaced(struct kvm_memslot_update *u)
 static void kvm_memslot_restore(struct kvm_memslot_update *u)
 {
 	unsigned int as_id;
+
 	lockdep_assert_held(&u->vm->slots_lock);
 
 	kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_RESTORE);

@@ -27,8 +27,8 @@ static vm_fault_t kvm_memslot_vcpu_fault(struct vm_fault *vmf)
 	struct kvm_memslot_vcpu *vcpu = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	/* Beyond the mapped pages, as x86 KVM does. */
-	if (vmf->pgoff >= KVM_MEMSLOT_VCPU_MMAP_PAGES)
+	/* Beyond the mapped pages, as KVM does. */
+	if (vmf->pgoff >= vcpu->vm->core.ops->vcpu_mmap_pages)
 		return VM_FAULT_SIGBUS;
 
 	page = vcpu->pages[vmf->pgoff];
@@ -144,10 +144,12 @@ static struct kvm_memslot_vcpu *kvm_memslot_vcpu_alloc(struct kvm_memslot_host_v
 
 	/*
 	 * Separate zeroed pages, so that each offset of the vCPU fd maps
-	 * exactly one and userspace sees only what is meant for it.  The
-	 * coalesced MMIO ring stays empty: the capability is not offered.
+	 * exactly one and userspace sees only what is meant for it.  Past
+	 * struct kvm_run they stay empty: whatever the architecture keeps
+	 * there (x86: the port I/O page and the coalesced MMIO ring) is not
+	 * offered.
 	 */
-	for (i = 0; i < KVM_MEMSLOT_VCPU_MMAP_PAGES; i++) {
+	for (i = 0; i < vm->core.ops->vcpu_mmap_pages; i++) {
 		vcpu->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!vcpu->pages[i]) {
 			kvm_memslot_vcpu_free(vcpu);
@@ -174,8 +176,8 @@ static struct kvm_memslot_vcpu *kvm_memslot_vcpu_alloc(struct kvm_memslot_host_v
  * rules gets the same errno from both.
  *
  * Return: the new vCPU fd, or a negative errno: EINVAL if @id is not
- * below KVM_MEMSLOT_MAX_VCPU_IDS or the VM already has
- * KVM_MEMSLOT_MAX_VCPUS vCPUs, EEXIST if @id is taken, ENOMEM.
+ * below the backend's max_vcpu_ids or the VM already has max_vcpus
+ * vCPUs, EEXIST if @id is taken, ENOMEM.
  */
 int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 {
@@ -183,7 +185,7 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	char name[sizeof("kvm-vcpu:4294967295")];
 	int r;
 
-	if (id >= KVM_MEMSLOT_MAX_VCPU_IDS)
+	if (id >= vm->core.ops->max_vcpu_ids)
 		return -EINVAL;
 
 	/*
@@ -191,7 +193,7 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	 * cannot overshoot the limit while they allocate.
 	 */
 	mutex_lock(&vm->lock);
-	if (vm->created_vcpus >= KVM_MEMSLOT_MAX_VCPUS) {
+	if (vm->created_vcpus >= vm->core.ops->max_vcpus) {
 		mutex_unlock(&vm->lock);
 		return -EINVAL;
 	}
@@ -254,7 +256,7 @@ void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu)
 {
 	int i;
 
-	for (i = 0; i < KVM_MEMSLOT_VCPU_MMAP_PAGES; i++)
+	for (i = 0; i < KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES; i++)
 		if (vcpu->pages[i])
 			__free_page(vcpu->pages[i]);
 	free_page((unsigned long)vcpu->bounce);

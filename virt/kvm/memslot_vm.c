@@ -64,7 +64,9 @@ int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 
 	if (WARN_ON_ONCE(!ops->nr_address_spaces ||
 			 ops->nr_address_spaces > KVM_MEMSLOT_MAX_ADDRESS_SPACES ||
-			 ops->nr_user_slots > KVM_MEMSLOT_MAX_SLOT_ID))
+			 ops->nr_user_slots > KVM_MEMSLOT_MAX_SLOT_ID ||
+			 ops->page_shift < PAGE_SHIFT ||
+			 ops->page_shift >= BITS_PER_LONG))
 		return -EINVAL;
 
 	vm->ops = ops;

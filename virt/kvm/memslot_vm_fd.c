@@ -22,26 +22,9 @@
 #include <uapi/linux/kvm_memslot.h>
 
 /**
- * kvm_memslot_backend() - the backend a KVM_CREATE_VM type selects
- * @type: the type passed to KVM_CREATE_VM
- *
- * Return: the backend's ops, or NULL if no backend implements @type.
- */
-const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type)
-{
-	switch (type) {
-	case KVM_MEMSLOT_VM_X86_EPT:
-		return &kvm_memslot_x86_ept_ops;
-	case KVM_MEMSLOT_VM_X86_NPT:
-		return &kvm_memslot_x86_npt_ops;
-	default:
-		return NULL;
-	}
-}
-
-/**
  * kvm_memslot_check_extension() - answer KVM_CHECK_EXTENSION
- * @ops: the backend of the VM asked, or of the default type for the device
+ * @ops: the backend of the VM asked, or of the default type for the device;
+ *       NULL if there is none, which supports nothing
  * @cap: a KVM_CAP_* number
  *
  * Only capabilities this module implements are reported, with the values
@@ -52,6 +35,8 @@ const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type)
  */
 long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap)
 {
+	if (!ops)
+		return 0;
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
@@ -68,17 +53,19 @@ long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap)
 		/* KVM leaves it unanswered (0) with a single address space. */
 		return ops->nr_address_spaces > 1 ? ops->nr_address_spaces : 0;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		if (!ops->manual_dirty_log_protect)
+			return 0;
 		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
 		       KVM_DIRTY_LOG_INITIALLY_SET;
 	case KVM_CAP_NR_VCPUS:
-		return min_t(unsigned int, num_online_cpus(),
-			     KVM_MEMSLOT_MAX_VCPUS);
+		return min_t(unsigned int, num_online_cpus(), ops->max_vcpus);
 	case KVM_CAP_MAX_VCPUS:
-		return KVM_MEMSLOT_MAX_VCPUS;
+		return ops->max_vcpus;
 	case KVM_CAP_MAX_VCPU_ID:
-		return KVM_MEMSLOT_MAX_VCPU_IDS;
+		return ops->max_vcpu_ids;
 	default:
-		return 0;
+		/* The architecture's own capabilities (an IPA limit, ...). */
+		return ops->check_extension ? ops->check_extension(ops, cap) : 0;
 	}
 }
 
@@ -111,6 +98,9 @@ static void kvm_memslot_vm_free(struct kref *kref)
 	xa_destroy(&vm->vcpus);
 
 	kvm_memslot_vm_destroy(&vm->core);
+	/* After the slots: free_memslot may still use the backend's data. */
+	if (vm->core.ops->destroy_vm)
+		vm->core.ops->destroy_vm(&vm->core);
 	mutex_destroy(&vm->lock);
 	/* Only now: the core's MMU notifier needed the mm until destroy. */
 	mmdrop(vm->mm);
@@ -136,6 +126,8 @@ static int kvm_memslot_vm_enable_cap(struct kvm_memslot_host_vm *vm,
 
 	switch (cap->cap) {
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		if (!vm->core.ops->manual_dirty_log_protect)
+			return -EINVAL;
 		/* INITIALLY_SET only makes sense with manual protection. */
 		allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
 		if (cap->args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
@@ -199,6 +191,9 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_CLEAR_DIRTY_LOG: {
 		struct kvm_clear_dirty_log log;
 
+		/* Not an ioctl of the architecture: as unknown to it. */
+		if (!vm->core.ops->clear_dirty_log)
+			return -ENOTTY;
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
 		return kvm_memslot_clear_dirty_log(&vm->core, &log);
@@ -265,6 +260,8 @@ static long kvm_memslot_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
 		struct kvm_memslot_compat_clear_dirty_log clog;
 		struct kvm_clear_dirty_log log = {};
 
+		if (!vm->core.ops->clear_dirty_log)
+			return -ENOTTY;
 		if (copy_from_user(&clog, argp, sizeof(clog)))
 			return -EFAULT;
 		log.slot = clog.slot;
@@ -341,6 +338,14 @@ int kvm_memslot_create_vm(unsigned long type)
 	r = kvm_memslot_vm_init(&vm->core, ops, NULL);
 	if (r)
 		goto err_free;
+	/* The backend's per-VM data, and the parameters in @type. */
+	if (ops->init_vm) {
+		r = ops->init_vm(&vm->core, type);
+		if (r) {
+			kvm_memslot_vm_destroy(&vm->core);
+			goto err_free;
+		}
+	}
 
 	/* Translations are coherent with the host mm from the start. */
 	r = kvm_memslot_mmu_notifier_register(vm);
@@ -360,6 +365,8 @@ err_unregister:
 	kvm_memslot_mmu_notifier_unregister(vm);
 err_destroy:
 	kvm_memslot_vm_destroy(&vm->core);
+	if (ops->destroy_vm)
+		ops->destroy_vm(&vm->core);
 err_free:
 	mutex_destroy(&vm->lock);
 	mmdrop(vm->mm);

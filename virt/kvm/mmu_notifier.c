@@ -54,17 +54,17 @@ static struct kvm_memslot_vm *mn_to_vm(struct mmu_notifier *mn)
 static int mn_visit(struct kvm_memory_slot *slot, void *data)
 {
 	struct mn_walk *walk = data;
-	unsigned long slot_end = slot->userspace_addr +
-				 (slot->npages << PAGE_SHIFT);
 	unsigned long start = max(walk->start, slot->userspace_addr);
-	unsigned long end = min(walk->end, slot_end);
+	unsigned long end = min(walk->end, kvm_memslot_hva_end(slot));
+	unsigned long page_mask = (1UL << slot->page_shift) - 1;
 	struct kvm_memslot_gfn_range range = {
 		.slot = slot,
 		/* Every gfn whose page the host range touches, even in part. */
 		.start = slot->base_gfn +
-			 ((start - slot->userspace_addr) >> PAGE_SHIFT),
+			 ((start - slot->userspace_addr) >> slot->page_shift),
 		.end = slot->base_gfn +
-		       ((end - slot->userspace_addr + PAGE_SIZE - 1) >> PAGE_SHIFT),
+		       ((end - slot->userspace_addr + page_mask) >>
+			slot->page_shift),
 	};
 
 	walk->ret |= walk->hook(walk->vm, &range);
@@ -120,9 +120,9 @@ static int mn_invalidate_range_start(struct mmu_notifier *mn,
 		vm->mmu_invalidate_end = range->end;
 	} else {
 		vm->mmu_invalidate_start = min(vm->mmu_invalidate_start,
-						  range->start);
+					       range->start);
 		vm->mmu_invalidate_end = max(vm->mmu_invalidate_end,
-						range->end);
+					     range->end);
 	}
 	if (mn_handle_range(vm, range->start, range->end,
 			    vm->ops->unmap_gfn_range))

@@ -198,7 +198,7 @@ void kvm_memslot_gpc_mark_dirty(struct kvm_memslot_gpc *gpc)
 		return;
 	/* The data is in the page before the bit says it changed. */
 	smp_mb__before_atomic();
-	set_bit_le((gpc->gpa >> PAGE_SHIFT) - slot->base_gfn,
+	set_bit_le((gpc->gpa >> slot->page_shift) - slot->base_gfn,
 		   slot->dirty_bitmap);
 }
 
@@ -211,7 +211,8 @@ void kvm_memslot_gpc_mark_dirty(struct kvm_memslot_gpc *gpc)
 static int gpc_fill(struct kvm_memslot_gpc *gpc)
 {
 	struct kvm_memslot_vm *vm = gpc->vm;
-	kvm_memslot_gfn_t gfn = gpc->gpa >> PAGE_SHIFT;
+	kvm_memslot_gfn_t gfn = gpc->gpa >> vm->ops->page_shift;
+	u64 page_offset = gpc->gpa & ((1ULL << vm->ops->page_shift) - 1);
 	const struct kvm_memory_slot *slot;
 	unsigned long hva = 0, pfn, seq;
 	struct kvm_memslots *slots;
@@ -239,7 +240,9 @@ static int gpc_fill(struct kvm_memslot_gpc *gpc)
 	else if (gpc->write && (slot->flags & KVM_MEM_READONLY))
 		r = -EROFS;
 	else
-		hva = kvm_memslot_gfn_to_hva(slot, gfn);
+		/* The host page holding @gpa, if a VM page spans several. */
+		hva = kvm_memslot_gfn_to_hva(slot, gfn) +
+		      (page_offset & PAGE_MASK);
 	srcu_read_unlock(&vm->srcu, idx);
 
 	if (in_update) {

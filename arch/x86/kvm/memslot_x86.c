@@ -15,7 +15,9 @@
 #include <linux/types.h>
 #include <asm/page.h>
 #include <asm/processor.h>
+#include <uapi/linux/kvm_memslot.h>
 
+#include "memslot_x86.h"
 #include "mmu.h"
 
 /*
@@ -26,11 +28,35 @@
  */
 #define X86_NR_USER_SLOTS	(KVM_MEMSLOT_MAX_SLOT_ID - 3)
 
-/* Largest gfn a slot may cover; set once by kvm_memslot_x86_init(). */
+/*
+ * vCPU limits of in-tree x86 KVM in Linux 6.1: KVM_MAX_VCPUS, and vCPU
+ * ids (APIC ids) up to four times that, since an APIC id also encodes the
+ * topology.
+ */
+#define X86_MAX_VCPUS		1024
+#define X86_MAX_VCPU_IDS	(4 * X86_MAX_VCPUS)
+
+/*
+ * The vCPU fd maps what x86 KVM's does, page by page: struct kvm_run, the
+ * port I/O data page and the coalesced MMIO ring, so that a client sizes
+ * and maps it unchanged (KVM_GET_VCPU_MMAP_SIZE).
+ */
+#define X86_VCPU_PIO_PAGE	1
+#define X86_VCPU_MMIO_RING_PAGE	2
+#define X86_VCPU_MMAP_PAGES	3
+
+/*
+ * Translations of 4 KiB, and of 2 MiB (a leaf one level up) where the host
+ * maps that much.
+ */
+#define X86_2M_SHIFT		(PAGE_SHIFT + X86_MMU_LEVEL_BITS)
+#define X86_MAP_SIZES		(BIT(PAGE_SHIFT) | BIT(X86_2M_SHIFT))
+
+/* Largest gfn a slot may cover; set once by kvm_memslot_x86_backend_init(). */
 static kvm_memslot_gfn_t x86_max_gfn __read_mostly;
 
-/**
- * kvm_memslot_x86_init() - compute the guest physical limit of x86 VMs
+/*
+ * The guest physical limit of x86 VMs.
  *
  * Two-dimensional paging cannot translate a guest physical address wider
  * than the host's MAXPHYADDR, so x86 KVM with TDP refuses slots that end
@@ -39,7 +65,7 @@ static kvm_memslot_gfn_t x86_max_gfn __read_mostly;
  * that paging still treats as address bits.  CPUID may exit to a
  * hypervisor, hence once at module load rather than per slot.
  */
-void kvm_memslot_x86_init(void)
+static void x86_init_max_gfn(void)
 {
 	unsigned int bits;
 
@@ -117,15 +143,42 @@ static void x86_commit_memory_region(struct kvm_memslot_vm *vm,
 }
 
 /*
- * The two VM types differ only in the entry format of their tables, which
- * the MMU code picks from the ops table the VM was created with.
+ * The core speaks of mapping sizes, the tables of levels: level 1 maps
+ * 4 KiB, and each level up maps X86_MMU_LEVEL_BITS more bits.  A size no
+ * level has becomes level 0, which x86_mmu_map() refuses.
  */
-#define X86_MEMSLOT_OPS(format) {					\
-	.name			= "x86-" format,			\
+static int x86_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
+		   kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
+		   unsigned int shift, struct kvm_memslot_mmu_cache *cache)
+{
+	int level = 0;
+
+	if (shift >= PAGE_SHIFT &&
+	    !((shift - PAGE_SHIFT) % X86_MMU_LEVEL_BITS))
+		level = (shift - PAGE_SHIFT) / X86_MMU_LEVEL_BITS + 1;
+	return x86_mmu_map(vm, slot, gfn, pfn, writable, level, cache);
+}
+
+/*
+ * The two VM types differ only in the entry format of their tables, which
+ * the MMU code finds in the type's data.
+ */
+#define X86_MEMSLOT_OPS(type, format) {					\
+	.name			= "x86-" #format,			\
+	.vm_type		= type,					\
+	.vm_type_mask		= ~0UL,					\
+	.type_data		= &x86_##format##_fmt,			\
 	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,		\
 	.nr_user_slots		= X86_NR_USER_SLOTS,			\
 	.readonly_mem		= true,					\
+	.manual_dirty_log_protect = true,				\
+	.clear_dirty_log	= true,					\
+	.page_shift		= PAGE_SHIFT,				\
+	.map_sizes		= X86_MAP_SIZES,			\
 	.map_cache_pages	= X86_MMU_LEVELS - 1,			\
+	.max_vcpus		= X86_MAX_VCPUS,			\
+	.max_vcpu_ids		= X86_MAX_VCPU_IDS,			\
+	.vcpu_mmap_pages	= X86_VCPU_MMAP_PAGES,			\
 	.prepare_memory_region	= x86_prepare_memory_region,		\
 	.flush_memslot		= x86_flush_memslot,			\
 	.commit_memory_region	= x86_commit_memory_region,		\
@@ -133,15 +186,47 @@ static void x86_commit_memory_region(struct kvm_memslot_vm *vm,
 	.unmap_gfn_range	= x86_rmap_unmap_range,			\
 	.age_gfn_range		= x86_rmap_age_range,			\
 	.test_age_gfn_range	= x86_rmap_test_age_range,		\
-	.walk			= x86_mmu_walk,				\
-	.map			= x86_mmu_map,				\
+	.translate		= x86_mmu_walk,				\
+	.map			= x86_map,				\
 	.map_mmio		= x86_mmu_map_mmio,			\
 	.protect_dirty_gfns	= x86_rmap_protect_gfns,		\
 	.audit			= x86_mmu_audit,			\
 }
 
 /* The backend of KVM_MEMSLOT_VM_X86_EPT VMs. */
-const struct kvm_memslot_ops kvm_memslot_x86_ept_ops = X86_MEMSLOT_OPS("ept");
+const struct kvm_memslot_ops kvm_memslot_x86_ept_ops =
+	X86_MEMSLOT_OPS(KVM_MEMSLOT_VM_X86_EPT, ept);
 
 /* The backend of KVM_MEMSLOT_VM_X86_NPT VMs: the same, in NPT format. */
-const struct kvm_memslot_ops kvm_memslot_x86_npt_ops = X86_MEMSLOT_OPS("npt");
+const struct kvm_memslot_ops kvm_memslot_x86_npt_ops =
+	X86_MEMSLOT_OPS(KVM_MEMSLOT_VM_X86_NPT, npt);
+
+/**
+ * kvm_memslot_x86_backend_init() - register the x86 VM types
+ *
+ * Called once at module load (virt/kvm/memslot_backends.c).
+ *
+ * Return: 0 or the registry's errno.
+ */
+int kvm_memslot_x86_backend_init(void)
+{
+	int r;
+
+	x86_init_max_gfn();
+	r = kvm_memslot_register_backend(&kvm_memslot_x86_ept_ops);
+	if (r)
+		return r;
+	r = kvm_memslot_register_backend(&kvm_memslot_x86_npt_ops);
+	if (r)
+		kvm_memslot_unregister_backend(&kvm_memslot_x86_ept_ops);
+	return r;
+}
+
+/**
+ * kvm_memslot_x86_backend_exit() - unregister the x86 VM types
+ */
+void kvm_memslot_x86_backend_exit(void)
+{
+	kvm_memslot_unregister_backend(&kvm_memslot_x86_npt_ops);
+	kvm_memslot_unregister_backend(&kvm_memslot_x86_ept_ops);
+}

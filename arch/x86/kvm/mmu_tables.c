@@ -232,8 +232,8 @@ static struct x86_mmu *x86_mmu_alloc(struct kvm_memslot_vm *vm)
 	mmu = kzalloc(sizeof(*mmu), GFP_KERNEL_ACCOUNT);
 	if (!mmu)
 		return NULL;
-	mmu->fmt = vm->ops == &kvm_memslot_x86_npt_ops ? &x86_npt_fmt :
-							 &x86_ept_fmt;
+	/* The VM type's entry format (memslot_x86.c). */
+	mmu->fmt = vm->ops->type_data;
 	for (as_id = 0; as_id < X86_NR_ADDRESS_SPACES; as_id++) {
 		mmu->root[as_id] = x86_mmu_alloc_root(mmu);
 		if (!mmu->root[as_id]) {

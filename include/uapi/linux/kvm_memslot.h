@@ -19,7 +19,19 @@
  * KVM_CREATE_VM types.  Each picks an architecture backend, and the VM
  * then reports and accepts what that architecture's in-tree KVM does
  * (address spaces, slot count, read-only slots, guest physical limit).
- * An unknown type fails with EINVAL, as in-tree x86 KVM does.
+ * An unknown type fails with EINVAL, as in-tree x86 KVM does; so do the
+ * reserved types below until their backends exist.
+ *
+ * Bits 16-23 of a type select the backend family
+ * (KVM_MEMSLOT_VM_FAMILY_MASK); the bits below them are the family's own:
+ * the x86 family uses exactly 0 and 1, the arm64 family carries the IPA
+ * size in bits 0-7 as in-tree arm64 KVM's type does
+ * (KVM_VM_TYPE_ARM_IPA_SIZE_MASK).  Bits 24-63 must be zero.
+ */
+#define KVM_MEMSLOT_VM_FAMILY_SHIFT	16
+#define KVM_MEMSLOT_VM_FAMILY_MASK	(0xffUL << KVM_MEMSLOT_VM_FAMILY_SHIFT)
+
+/*
  *
  * KVM_MEMSLOT_VM_X86_EPT: x86 with two-dimensional paging in EPT format;
  * 2 address spaces (the second is SMM), 32764 user slots, read-only
@@ -35,6 +47,28 @@
  * KVM_MEMSLOT_VM_X86_EPT.
  */
 #define KVM_MEMSLOT_VM_X86_NPT		1
+
+/*
+ * KVM_MEMSLOT_VM_ARM64 (reserved, no backend yet): arm64 with a stage-2
+ * translation; 1 address space, 32767 user slots, read-only slots, 4 KiB
+ * pages.  Bits 0-7 give the IPA size in bits as
+ * KVM_VM_TYPE_ARM_IPA_SIZE(bits) does for in-tree arm64 KVM (0: the
+ * default 40 bits); KVM_CHECK_EXTENSION(KVM_CAP_ARM_VM_IPA_SIZE) will
+ * report the largest.
+ */
+#define KVM_MEMSLOT_VM_ARM64		(1UL << KVM_MEMSLOT_VM_FAMILY_SHIFT)
+#define KVM_MEMSLOT_VM_ARM64_IPA_SIZE_MASK	0xffUL
+#define KVM_MEMSLOT_VM_ARM64_IPA_SIZE(bits)	\
+	(KVM_MEMSLOT_VM_ARM64 | ((bits) & KVM_MEMSLOT_VM_ARM64_IPA_SIZE_MASK))
+
+/*
+ * KVM_MEMSLOT_VM_PPC_BOOK3S_HV (reserved, no backend yet): PowerPC Book3S
+ * HV on a 64 KiB-page host, as every ppc64el distribution kernel is; 1
+ * address space, 32767 user slots, no read-only slots, no
+ * KVM_CLEAR_DIRTY_LOG, and 64 KiB pages: a gfn, the alignment of a slot
+ * and a bit of the dirty log are all 64 KiB.
+ */
+#define KVM_MEMSLOT_VM_PPC_BOOK3S_HV	(2UL << KVM_MEMSLOT_VM_FAMILY_SHIFT)
 
 /*
  * Magic of the extension ioctls.  It is not KVM's (0xAE), and Linux 6.1's
@@ -127,6 +161,8 @@ struct kvm_memslot_regions {
  * @len:         bytes to access
  * @buf:         user pointer: the bytes to write, or room for the bytes read
  * @flags:       KVM_MEMSLOT_ACCESS_*
+ * @as_id:       address space of @gpa (0 unless the VM has several, as
+ *               x86's second, SMM, space)
  * @exit_reason: out: KVM_MEMSLOT_EXIT_*; why the access stopped early
  * @exit_gpa:    out: the guest physical address the exit is about
  * @exit_len:    out: bytes of that access, up to the end of its page
@@ -135,7 +171,7 @@ struct kvm_memslot_regions {
  *
  * The vCPU reads or writes guest physical memory as hardware would: through
  * the backend's translation structures, faulting translations in from the
- * slots of the address space @flags selects.  An access that no slot backs,
+ * slots of address space @as_id.  An access that no slot backs,
  * or a write to a read-only slot, stops with KVM_MEMSLOT_EXIT_MMIO, as a
  * real vCPU exits to userspace for MMIO; one whose slot's host address has
  * no page allowing it (unmapped, or mapped read-only for a write) stops
@@ -146,7 +182,8 @@ struct kvm_memslot_access {
 	__u64 gpa;
 	__u64 len;
 	__u64 buf;
-	__u32 flags;
+	__u16 flags;
+	__u16 as_id;
 	__u32 exit_reason;
 	__u64 exit_gpa;
 	__u32 exit_len;
@@ -155,8 +192,6 @@ struct kvm_memslot_access {
 };
 
 #define KVM_MEMSLOT_ACCESS_WRITE	(1U << 0)
-/* Access address space 1 (x86 SMM) instead of 0. */
-#define KVM_MEMSLOT_ACCESS_SMM		(1U << 1)
 
 #define KVM_MEMSLOT_EXIT_NONE		0
 #define KVM_MEMSLOT_EXIT_MMIO		1
@@ -192,6 +227,8 @@ struct kvm_memslot_audit {
  * @len:      bytes to cache; [@gpa, @gpa + @len) must not cross a page
  *            boundary
  * @flags:    KVM_MEMSLOT_GPC_*
+ * @as_id:    address space of @gpa (0 unless the VM has several)
+ * @pad:      must be zero
  * @reserved: must be zero
  *
  * KVM_MEMSLOT_CREATE_GPC returns a new file descriptor for a gfn_to_pfn
@@ -211,13 +248,13 @@ struct kvm_memslot_gpc_create {
 	__u64 gpa;
 	__u32 len;
 	__u32 flags;
-	__u64 reserved[2];
+	__u16 as_id;
+	__u16 pad;
+	__u32 reserved[3];
 };
 
 /* Writes go through the cache; it maps only pages the host maps writable. */
 #define KVM_MEMSLOT_GPC_WRITE		(1U << 0)
-/* @gpa is in address space 1 (x86 SMM) instead of 0. */
-#define KVM_MEMSLOT_GPC_SMM		(1U << 1)
 
 #define KVM_MEMSLOT_CREATE_GPC		_IOW(KVM_MEMSLOT_IO, 0x20, struct kvm_memslot_gpc_create)
 
@@ -226,6 +263,9 @@ struct kvm_memslot_gpc_create {
  * @gpa:            the cached range, as created
  * @len:            its length
  * @flags:          KVM_MEMSLOT_GPC_* as created
+ * @as_id:          address space, as created
+ * @pad:            zero
+ * @reserved32:     zero
  * @valid:          1 if a check made now would hit: the cache maps a page
  *                  and neither the host mm nor the slot layout changed
  *                  since
@@ -248,7 +288,10 @@ struct kvm_memslot_gpc_state {
 	__u64 pfn_generation;
 	__u64 invalidations;
 	__u64 retries;
-	__u64 reserved[4];
+	__u16 as_id;
+	__u16 pad;
+	__u32 reserved32;
+	__u64 reserved[3];
 };
 
 #define KVM_MEMSLOT_GPC_GET_STATE	_IOR(KVM_MEMSLOT_IO, 0x21, struct kvm_memslot_gpc_state)

@@ -18,9 +18,9 @@
  * the ioctl failed, or ACC_ERR_EXIT + exit reason if the access exited;
  * *@out (if given) receives the structure the kernel wrote back.
  */
-static inline long acc_access(int vcpufd, uint64_t gpa, void *buf,
-			      uint64_t len, uint32_t flags,
-			      struct kvm_memslot_access *out)
+static inline long acc_access_as(int vcpufd, uint16_t as_id, uint64_t gpa,
+				 void *buf, uint64_t len, uint32_t flags,
+				 struct kvm_memslot_access *out)
 {
 	struct kvm_memslot_access a;
 	long r;
@@ -29,7 +29,8 @@ static inline long acc_access(int vcpufd, uint64_t gpa, void *buf,
 	a.gpa = gpa;
 	a.len = len;
 	a.buf = (uintptr_t)buf;
-	a.flags = flags;
+	a.flags = (uint16_t)flags;
+	a.as_id = as_id;
 	r = tap_ioctl(vcpufd, KVM_MEMSLOT_VCPU_ACCESS, (unsigned long)&a);
 	if (out)
 		*out = a;
@@ -38,6 +39,14 @@ static inline long acc_access(int vcpufd, uint64_t gpa, void *buf,
 	if (a.exit_reason != KVM_MEMSLOT_EXIT_NONE)
 		return ACC_ERR_EXIT + a.exit_reason;
 	return a.done == len ? 0 : -ERANGE;
+}
+
+/* An access to address space 0. */
+static inline long acc_access(int vcpufd, uint64_t gpa, void *buf,
+			      uint64_t len, uint32_t flags,
+			      struct kvm_memslot_access *out)
+{
+	return acc_access_as(vcpufd, 0, gpa, buf, len, flags, out);
 }
 
 static inline long acc_read(int vcpufd, uint64_t gpa, void *buf, uint64_t len)

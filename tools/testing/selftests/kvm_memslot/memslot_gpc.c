@@ -130,7 +130,7 @@ static void test_basics(void)
 		close(fd);
 
 	/* Address space 1 (SMM) has no slot at all. */
-	fd = gpc_create(vmfd, page_gpa(1), 8, KVM_MEMSLOT_GPC_SMM);
+	fd = gpc_create_as(vmfd, 1, page_gpa(1), 8, 0);
 	tap_result(fd >= 0 && gpc_read(fd, buf, 8, 0) == -ENOENT &&
 		   gpc_refresh(fd) == -ENOENT && !gpc_state(fd, &st) &&
 		   st.last_error == -ENOENT && !st.valid,

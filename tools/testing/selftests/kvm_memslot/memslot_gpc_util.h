@@ -13,8 +13,8 @@
 #include "../../../../include/uapi/linux/kvm_memslot.h"
 
 /* A cache fd for [@gpa, @gpa + @len), or -errno. */
-static inline int gpc_create(int vmfd, uint64_t gpa, uint32_t len,
-			     uint32_t flags)
+static inline int gpc_create_as(int vmfd, uint16_t as_id, uint64_t gpa,
+				uint32_t len, uint32_t flags)
 {
 	struct kvm_memslot_gpc_create c;
 
@@ -22,7 +22,15 @@ static inline int gpc_create(int vmfd, uint64_t gpa, uint32_t len,
 	c.gpa = gpa;
 	c.len = len;
 	c.flags = flags;
+	c.as_id = as_id;
 	return (int)tap_ioctl(vmfd, KVM_MEMSLOT_CREATE_GPC, (unsigned long)&c);
+}
+
+/* A cache of address space 0. */
+static inline int gpc_create(int vmfd, uint64_t gpa, uint32_t len,
+			     uint32_t flags)
+{
+	return gpc_create_as(vmfd, 0, gpa, len, flags);
 }
 
 static inline int gpc_state(int fd, struct kvm_memslot_gpc_state *st)

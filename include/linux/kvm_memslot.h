@@ -430,8 +430,33 @@ void kvm_memslot_tree_exit(void);
 int kvm_memslot_register_backend(const struct kvm_memslot_ops *ops);
 void kvm_memslot_unregister_backend(const struct kvm_memslot_ops *ops);
 const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type);
-int kvm_memslot_backends_init(void);
-void kvm_memslot_backends_exit(void);
+
+/*
+ * The backends the module links: Kbuild defines KVM_MEMSLOT_BACKENDS(X) to
+ * expand X(name) once per word of its kvm_memslot-backends list, for every
+ * object, and each backend provides name_backend_init() (registers its VM
+ * types) and name_backend_exit() (unregisters them).  Without the list
+ * (the userspace harness registers its fakes itself) there are none.
+ */
+#ifndef KVM_MEMSLOT_BACKENDS
+#define KVM_MEMSLOT_BACKENDS(X)
+#endif
+
+/*
+ * The prototypes of the backends' init and exit functions: each X(name)
+ * adds one function to a declaration by function type that the core's own
+ * function (which calls them all) ends, so that neither macro carries a
+ * semicolon.
+ */
+typedef int kvm_memslot_backend_init_fn(void);
+typedef void kvm_memslot_backend_exit_fn(void);
+#define KVM_MEMSLOT_BACKEND_INIT_DECL(name)	name##_backend_init,
+#define KVM_MEMSLOT_BACKEND_EXIT_DECL(name)	name##_backend_exit,
+#define KVM_MEMSLOT_BACKEND_INITS	KVM_MEMSLOT_BACKENDS(KVM_MEMSLOT_BACKEND_INIT_DECL)
+#define KVM_MEMSLOT_BACKEND_EXITS	KVM_MEMSLOT_BACKENDS(KVM_MEMSLOT_BACKEND_EXIT_DECL)
+
+kvm_memslot_backend_init_fn KVM_MEMSLOT_BACKEND_INITS kvm_memslot_backends_init;
+kvm_memslot_backend_exit_fn KVM_MEMSLOT_BACKEND_EXITS kvm_memslot_backends_exit;
 
 /* virt/kvm/memslot_vm.c */
 int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,

@@ -7,8 +7,9 @@
  * list to this file as KVM_MEMSLOT_BACKENDS(X), which expands X(name) once
  * per backend; each backend provides name_backend_init(), which registers
  * the VM types it implements with kvm_memslot_register_backend(), and
- * name_backend_exit(), which unregisters them.  Adding a backend is one
- * word in Kbuild; no file of the core names one.
+ * name_backend_exit(), which unregisters them; <linux/kvm_memslot.h>
+ * declares both from the same list.  Adding a backend is one word in
+ * Kbuild; no file of the core names one.
  *
  * Why not a registration call from each backend's own module_init, as
  * in-tree KVM's vendor modules do: the backends are objects of this one
@@ -29,16 +30,6 @@
 #define KVM_MEMSLOT_MAX_BACKENDS	8
 
 static const struct kvm_memslot_ops *kvm_memslot_backends[KVM_MEMSLOT_MAX_BACKENDS];
-
-#ifndef KVM_MEMSLOT_BACKENDS
-/* Built without backends (the userspace harness registers its fakes). */
-#define KVM_MEMSLOT_BACKENDS(X)
-#endif
-
-#define KVM_MEMSLOT_BACKEND_DECLARE(name)		\
-	int name##_backend_init(void);			\
-	void name##_backend_exit(void);
-KVM_MEMSLOT_BACKENDS(KVM_MEMSLOT_BACKEND_DECLARE)
 
 struct kvm_memslot_backend_entry {
 	int (*init)(void);

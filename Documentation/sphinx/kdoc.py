@@ -5,12 +5,13 @@
        :nosymbol: name1 name2
 
 runs the kernel's ``scripts/kernel-doc -rst`` on the file (a path from the
-top of the tree) and parses what it prints in place.  The script is not
-part of this tree: the one Debian ships in linux-kbuild-<version> (or in a
-linux-headers package) is used, or the one named by $KERNELDOC.  Every
-warning the script prints becomes a Sphinx warning, so ``sphinx-build -W``
-fails on an undocumented member as the kernel's documentation build would
-report it.
+top of the tree) and parses what it prints in place; ``:nosymbol:`` leaves
+the named declarations out, ``:identifiers:`` keeps only them.  The script
+is not part of this tree: the one Debian ships in linux-kbuild-<version>
+(or in a linux-headers package) is used, or the one named by $KERNELDOC.
+Every warning the script prints becomes a Sphinx warning, so
+``sphinx-build -W`` fails on an undocumented member as the kernel's
+documentation build would report it.
 """
 
 import glob
@@ -80,6 +81,7 @@ class KernelDoc(Directive):
     optional_arguments = 0
     option_spec = {
         'nosymbol': directives.unchanged,
+        'identifiers': directives.unchanged,
     }
     has_content = False
 
@@ -95,6 +97,14 @@ class KernelDoc(Directive):
                '-sphinx-version', sphinx.__version__]
         for sym in self.options.get('nosymbol', '').split():
             cmd += ['-nosymbol', sym]
+        # Only the named declarations, as the kernel's own directive does:
+        # kernel-doc's -function selects structs, unions and enums too, and
+        # the file's DOC: sections are left out.
+        identifiers = self.options.get('identifiers', '').split()
+        if identifiers:
+            cmd.append('-no-doc-sections')
+        for sym in identifiers:
+            cmd += ['-function', sym]
         cmd.append(path)
         proc = subprocess.run(cmd, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, universal_newlines=True,

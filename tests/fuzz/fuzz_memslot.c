@@ -44,6 +44,7 @@
 #include <asm/processor.h>
 
 #include "harness.h"
+#include "../../virt/kvm/memslot_fd.h"
 #include "../../arch/x86/kvm/memslot_x86.h"
 #include "../../arch/x86/kvm/mmu.h"
 

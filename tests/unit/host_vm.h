@@ -10,7 +10,7 @@
 #ifndef _TEST_HOST_VM_H
 #define _TEST_HOST_VM_H
 
-#include <linux/kvm_memslot_host.h>
+#include "../../virt/kvm/memslot_fd.h"
 #include <linux/mmu_notifier.h>
 
 #include "common.h"

@@ -23,7 +23,6 @@
  */
 #include <linux/highmem.h>
 #include <linux/kvm_memslot.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/preempt.h>
@@ -34,6 +33,8 @@
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 #include <uapi/linux/kvm_memslot.h>
+
+#include "memslot_fd.h"
 
 /* What a fault leaves the access to do next. */
 enum access_next {

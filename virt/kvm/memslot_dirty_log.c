@@ -27,11 +27,12 @@
 #include <linux/err.h>
 #include <linux/kvm.h>
 #include <linux/kvm_memslot.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/math.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+
+#include "memslot_fd.h"
 
 static unsigned long dirty_bitmap_bytes(const struct kvm_memory_slot *slot)
 {

@@ -10,11 +10,12 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/kvm_memslot.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kvm_memslot.h>
+
+#include "memslot_fd.h"
 
 static long kvm_memslot_ioctl_set_regions(struct kvm_memslot_vm *vm,
 					  void __user *argp)

@@ -16,7 +16,6 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/kvm_memslot.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/kvm_memslot_pfncache.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -26,6 +25,8 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kvm_memslot.h>
+
+#include "memslot_fd.h"
 
 /*
  * Misses a read() or write() refreshes before it gives up with -EAGAIN:

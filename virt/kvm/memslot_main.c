@@ -9,11 +9,12 @@
  */
 #include <linux/fs.h>
 #include <linux/kvm.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <uapi/linux/kvm_memslot.h>
+
+#include "memslot_fd.h"
 
 static long kvm_memslot_dev_ioctl(struct file *filp, unsigned int ioctl,
 				  unsigned long arg)

@@ -12,7 +12,6 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kvm.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -21,6 +20,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kvm_memslot.h>
+
+#include "memslot_fd.h"
 
 static vm_fault_t kvm_memslot_vcpu_fault(struct vm_fault *vmf)
 {

@@ -13,13 +13,14 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/kvm_memslot.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kvm_memslot.h>
+
+#include "memslot_fd.h"
 
 /**
  * kvm_memslot_check_extension() - answer KVM_CHECK_EXTENSION

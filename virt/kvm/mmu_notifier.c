@@ -29,11 +29,12 @@
  * waits for an update: the mm nests invalidations within one task.
  */
 #include <linux/kvm_memslot.h>
-#include <linux/kvm_memslot_host.h>
 #include <linux/kvm_memslot_pfncache.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+
+#include "memslot_fd.h"
 
 typedef bool (*mn_hook_t)(struct kvm_memslot_vm *vm,
 			  const struct kvm_memslot_gfn_range *range);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * kvm-memslot: the objects behind /dev/kvm-memslot's file descriptors,
+ * private to virt/kvm.
+ *
+ * A VM wraps the generic memslot state (struct kvm_memslot_vm) with what
+ * the file operations need: the owning mm, a reference count shared by the
+ * VM fd and every vCPU fd, and the vCPUs.  Neither the memslot core nor a
+ * backend sees these objects: a backend calls the services of
+ * <linux/kvm_memslot_host.h>, which reach them from the memslot state.
+ */
+#ifndef __KVM_MEMSLOT_FD_H
+#define __KVM_MEMSLOT_FD_H
+
+#include <linux/kref.h>
+#include <linux/kvm.h>
+#include <linux/kvm_memslot.h>
+#include <linux/kvm_memslot_host.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/signal_types.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+struct mm_struct;
+
+/* The first page a vCPU fd maps is struct kvm_run. */
+#define KVM_MEMSLOT_VCPU_RUN_PAGE	0
+
+/**
+ * struct kvm_memslot_host_vm - a VM created on /dev/kvm-memslot
+ * @core:          the memslot state the core works on
+ * @type:          the KVM_CREATE_VM type, which picked @core.ops
+ * @mm:            the creating process's mm; ioctls from any other mm fail
+ *                 with EIO, as in KVM, because guest memory is addressed by
+ *                 host virtual addresses of this mm
+ * @refcount:      one reference for the VM fd and one per vCPU fd; the VM
+ *                 is destroyed when the last one is closed
+ * @lock:          protects @created_vcpus and insertion into @vcpus
+ * @created_vcpus: vCPUs being created or created, against the limit
+ * @vcpus:         the vCPUs, indexed by vCPU id; they live as long as the VM
+ * @mmu_notifier:  registered on @mm from creation to destruction, so that
+ *                 translations follow the host mappings they came from
+ * @gpcs:          the active gfn_to_pfn caches (virt/kvm/pfncache.c), which
+ *                 invalidations clear; protected by @core.mmu_lock
+ */
+struct kvm_memslot_host_vm {
+	struct kvm_memslot_vm core;
+	unsigned long type;
+	struct mm_struct *mm;
+	struct kref refcount;
+	struct mutex lock;	/* vCPU creation; see above */
+	unsigned int created_vcpus;
+	struct xarray vcpus;
+	struct mmu_notifier mmu_notifier;
+	struct hlist_head gpcs;
+};
+
+/**
+ * struct kvm_memslot_vcpu - a vCPU of a kvm-memslot VM
+ * @vm:            the VM; the vCPU fd holds a reference on it
+ * @id:            the vCPU id given to KVM_CREATE_VCPU
+ * @mutex:         serializes the vCPU's ioctls, as in KVM
+ * @run:           struct kvm_run, shared with userspace
+ * @pages:         the pages userspace maps from the vCPU fd (the backend's
+ *                 vcpu_mmap_pages of them); @run is the first
+ * @sigset_active: KVM_SET_SIGNAL_MASK installed @sigset
+ * @sigset:        signals blocked while the vCPU executes guest accesses
+ * @hint:          the last slot this vCPU's accesses found, for the lookup
+ *                 fast path
+ * @guest_mode_seq: odd while the vCPU is in simulated guest mode (walking
+ *                 translations and copying through one); a remote TLB
+ *                 flush waits for it to move on
+ * @bounce:        one page of kernel memory that guest accesses copy
+ *                 through, so that no user copy (which may fault and
+ *                 sleep) happens in guest mode
+ * @mmu_cache:     table pages for the backend's map(), filled before each
+ *                 fault takes mmu_lock
+ */
+struct kvm_memslot_vcpu {
+	struct kvm_memslot_host_vm *vm;
+	u32 id;
+	struct mutex mutex;	/* see above */
+	struct kvm_run *run;
+	struct page *pages[KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES];
+	bool sigset_active;
+	sigset_t sigset;
+	struct kvm_memslot_hint hint;
+	unsigned long guest_mode_seq;
+	void *bounce;
+	struct kvm_memslot_mmu_cache mmu_cache;
+};
+
+/**
+ * kvm_memslot_host_vm() - the VM that owns some memslot state
+ * @vm:    memslot state embedded in a struct kvm_memslot_host_vm
+ *
+ * Return: the enclosing VM.
+ */
+static inline struct kvm_memslot_host_vm *
+kvm_memslot_host_vm(struct kvm_memslot_vm *vm)
+{
+	return container_of(vm, struct kvm_memslot_host_vm, core);
+}
+
+/* virt/kvm/memslot_vm_fd.c */
+long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap);
+int kvm_memslot_create_vm(unsigned long type);
+void kvm_memslot_vm_get(struct kvm_memslot_host_vm *vm);
+void kvm_memslot_vm_put(struct kvm_memslot_host_vm *vm);
+
+/* virt/kvm/memslot_ext.c */
+long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
+			      unsigned int ioctl, unsigned long arg);
+
+/* virt/kvm/memslot_access.c */
+long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp);
+long kvm_memslot_audit(struct kvm_memslot_host_vm *vm, void __user *argp);
+
+/* virt/kvm/mmu_notifier.c */
+int kvm_memslot_mmu_notifier_register(struct kvm_memslot_host_vm *vm);
+void kvm_memslot_mmu_notifier_unregister(struct kvm_memslot_host_vm *vm);
+
+/* virt/kvm/memslot_gpc_fd.c */
+long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *vm,
+			       void __user *argp);
+
+/* virt/kvm/memslot_vcpu.c */
+int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id);
+void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu);
+
+/* virt/kvm/memslot_dirty_log.c */
+int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
+			      const struct kvm_dirty_log *log);
+int kvm_memslot_clear_dirty_log(struct kvm_memslot_vm *vm,
+				const struct kvm_clear_dirty_log *log);
+
+#endif /* __KVM_MEMSLOT_FD_H */

@@ -18,6 +18,7 @@
 #include <linux/srcu.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/atomic.h>
 
@@ -385,6 +386,9 @@ struct kvm_memslot_mn_inval {
  * @mmu_invalidate_in_progress: invalidations started and not ended
  * @mmu_invalidate_start: host range of the invalidations in progress
  * @mmu_invalidate_end: ditto, one past its end
+ * @gpcs:             the active gfn_to_pfn caches (virt/kvm/pfncache.c),
+ *                    which MMU-notifier invalidations clear; protected by
+ *                    @mmu_lock
  */
 struct kvm_memslot_vm {
 	const struct kvm_memslot_ops *ops;
@@ -420,6 +424,7 @@ struct kvm_memslot_vm {
 	long mmu_invalidate_in_progress;
 	unsigned long mmu_invalidate_start;
 	unsigned long mmu_invalidate_end;
+	struct hlist_head gpcs;
 };
 
 /* virt/kvm/memslot_tree.c: the caches of tree nodes, at module load and unload */

@@ -44,8 +44,8 @@
  * @refresh_lock:  serializes activate, refresh and deactivate, which may
  *                 sleep
  * @vm:            the VM whose slots and host mm the cache follows
- * @caches:        the VM's list of active caches, walked by invalidations
- * @node:          on @caches while active; under the VM's mmu_lock
+ * @node:          on the VM's list of active caches (@vm->gpcs, which
+ *                 invalidations walk) while active; under the VM's mmu_lock
  * @as_id:         address space the gpa is in
  * @write:         the cache is used for writing: it maps only a page the
  *                 host maps writable
@@ -80,7 +80,6 @@ struct kvm_memslot_gpc {
 	rwlock_t lock;			/* see above */
 	struct mutex refresh_lock;	/* see above */
 	struct kvm_memslot_vm *vm;
-	struct hlist_head *caches;
 	struct hlist_node node;
 	u16 as_id;
 	bool write;
@@ -101,8 +100,7 @@ struct kvm_memslot_gpc {
 };
 
 void kvm_memslot_gpc_init(struct kvm_memslot_gpc *gpc,
-			  struct kvm_memslot_vm *vm, struct hlist_head *caches,
-			  int as_id, bool write);
+			  struct kvm_memslot_vm *vm, int as_id, bool write);
 int kvm_memslot_gpc_activate(struct kvm_memslot_gpc *gpc, u64 gpa,
 			     unsigned int len);
 bool kvm_memslot_gpc_check(struct kvm_memslot_gpc *gpc);
@@ -110,7 +108,6 @@ int kvm_memslot_gpc_refresh(struct kvm_memslot_gpc *gpc);
 void kvm_memslot_gpc_mark_dirty(struct kvm_memslot_gpc *gpc);
 void kvm_memslot_gpc_deactivate(struct kvm_memslot_gpc *gpc);
 void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
-				struct hlist_head *caches,
 				unsigned long start, unsigned long end);
 
 /*

@@ -663,7 +663,6 @@ struct inv_range {
 
 static struct inv_range open_inv[MAX_OPEN_INV];
 static unsigned int nr_open_inv;
-static struct hlist_head gpc_list;
 static struct kvm_memslot_mmu_cache mmu_cache;
 
 typedef bool (*mn_hook_t)(struct kvm_memslot_vm *vm,
@@ -735,7 +734,7 @@ static void inv_start(unsigned long start, unsigned long end, enum inv_kind kind
 	}
 	if (mn_handle_range(start, end, vm.ops->unmap_gfn_range))
 		kvm_memslot_flush_remote_tlbs(&vm);
-	kvm_memslot_gpc_invalidate(&vm, &gpc_list, start, end);
+	kvm_memslot_gpc_invalidate(&vm, start, end);
 	spin_unlock(&vm.mmu_lock);
 	srcu_read_unlock(&vm.srcu, idx);
 
@@ -1700,13 +1699,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memset(&hint, 0, sizeof(hint));
 	nr_open_inv = 0;
 	manual_protect = 0;
-	INIT_HLIST_HEAD(&gpc_list);
 	ops = (in8(&in) & 1) ? &kvm_memslot_x86_npt_ops : &kvm_memslot_x86_ept_ops;
 	memset(&vm, 0, sizeof(vm));
 	CHECK(kvm_memslot_vm_init(&vm, ops, NULL) == 0, "VM init failed");
 	memset(gpcs, 0, sizeof(gpcs));
 	for (i = 0; i < NR_GPC; i++)
-		kvm_memslot_gpc_init(&gpcs[i], &vm, &gpc_list, i == 2, i & 1);
+		kvm_memslot_gpc_init(&gpcs[i], &vm, i == 2, i & 1);
 
 	for (op_index = 1; in.left && op_index <= MAX_OPS; op_index++) {
 		enum op op = in8(&in) % NR_OPS;

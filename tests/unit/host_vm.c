@@ -31,7 +31,6 @@ struct kvm_memslot_host_vm *thvm_create(const struct kvm_memslot_ops *ops,
 	assert_int_equal(kvm_memslot_vm_init(&t->host.core, ops, arch), 0);
 	harness_mm_init(&t->mm);
 	t->host.mm = &t->mm;
-	INIT_HLIST_HEAD(&t->host.gpcs);
 	assert_int_equal(kvm_memslot_mmu_notifier_register(&t->host), 0);
 	return &t->host;
 }

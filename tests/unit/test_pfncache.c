@@ -229,10 +229,10 @@ static struct fixture *fx_create(bool write)
 	fake_mm_reset();
 	f->hvm = thvm_create(&test_ops_x86, NULL);
 	f->vm = &f->hvm->core;
-	f->caches = &f->hvm->gpcs;
+	f->caches = &f->vm->gpcs;
 	test_mm = thvm_mm(f->hvm);
 	assert_int_equal(tvm_set(f->vm, 0, 0, SLOT_GPA, 16 * PG, TEST_HVA(0)), 0);
-	kvm_memslot_gpc_init(&f->gpc, f->vm, f->caches, 0, write);
+	kvm_memslot_gpc_init(&f->gpc, f->vm, 0, write);
 	return f;
 }
 
@@ -378,7 +378,7 @@ static void test_generation(void **state)
 	{
 		struct kvm_memslot_gpc rd = {};
 
-		kvm_memslot_gpc_init(&rd, vm, f->caches, 0, false);
+		kvm_memslot_gpc_init(&rd, vm, 0, false);
 		assert_int_equal(kvm_memslot_gpc_activate(&rd, 0x200000 + 2 * PG, 64), 0);
 		assert_int_equal(kvm_memslot_gpc_refresh(&rd), 0);
 		assert_true(check(&rd));
@@ -391,7 +391,7 @@ static void test_generation(void **state)
 	{
 		struct kvm_memslot_gpc smm = {};
 
-		kvm_memslot_gpc_init(&smm, vm, f->caches, 1, false);
+		kvm_memslot_gpc_init(&smm, vm, 1, false);
 		assert_int_equal(kvm_memslot_gpc_activate(&smm, 0x200000, 8), 0);
 		assert_int_equal(kvm_memslot_gpc_refresh(&smm), -ENOENT);
 		assert_int_equal(tvm_set(vm, SLOT(1, 0), 0, 0x200000, PG,
@@ -462,7 +462,7 @@ static void test_mmu_invalidation(void **state)
 	{
 		struct kvm_memslot_gpc rd = {};
 
-		kvm_memslot_gpc_init(&rd, vm, f->caches, 0, false);
+		kvm_memslot_gpc_init(&rd, vm, 0, false);
 		assert_int_equal(kvm_memslot_gpc_activate(&rd, SLOT_GPA + 4 * PG, 8), 0);
 		assert_int_equal(kvm_memslot_gpc_refresh(&rd), 0);
 		assert_true(check(&rd));
@@ -578,7 +578,7 @@ static void test_refresh_other_pages_in_flight(void **state)
 	unsigned long old12 = fake_pfn(TEST_HVA(12 * PG));
 	struct bg_refresh bg;
 
-	kvm_memslot_gpc_init(&g12, f->vm, f->caches, 0, true);
+	kvm_memslot_gpc_init(&g12, f->vm, 0, true);
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA + 4 * PG, 8), 0);
 	assert_int_equal(kvm_memslot_gpc_activate(&g12, SLOT_GPA + 12 * PG, 8), 0);
 
@@ -819,7 +819,7 @@ static void test_stress(void **state)
 	assert_non_null(s);
 	s->f = f;
 	for (i = 0; i < STRESS_READERS; i++) {
-		kvm_memslot_gpc_init(&s->gpcs[i], f->vm, f->caches, 0, i & 1);
+		kvm_memslot_gpc_init(&s->gpcs[i], f->vm, 0, i & 1);
 		assert_int_equal(kvm_memslot_gpc_activate(&s->gpcs[i],
 							  SLOT_GPA + i * PG, 8), 0);
 		readers[i].s = s;

@@ -41,8 +41,6 @@ struct mm_struct;
  * @vcpus:         the vCPUs, indexed by vCPU id; they live as long as the VM
  * @mmu_notifier:  registered on @mm from creation to destruction, so that
  *                 translations follow the host mappings they came from
- * @gpcs:          the active gfn_to_pfn caches (virt/kvm/pfncache.c), which
- *                 invalidations clear; protected by @core.mmu_lock
  */
 struct kvm_memslot_host_vm {
 	struct kvm_memslot_vm core;
@@ -53,7 +51,6 @@ struct kvm_memslot_host_vm {
 	unsigned int created_vcpus;
 	struct xarray vcpus;
 	struct mmu_notifier mmu_notifier;
-	struct hlist_head gpcs;
 };
 
 /**

@@ -352,7 +352,7 @@ long kvm_memslot_gpc_create_fd(struct kvm_memslot_host_vm *hvm,
 	gf->vm = hvm;
 	gf->flags = args.flags;
 	mutex_init(&gf->io_lock);
-	kvm_memslot_gpc_init(&gf->gpc, &hvm->core, &hvm->gpcs, as_id,
+	kvm_memslot_gpc_init(&gf->gpc, &hvm->core, as_id,
 			     args.flags & KVM_MEMSLOT_GPC_WRITE);
 	r = kvm_memslot_gpc_activate(&gf->gpc, args.gpa, args.len);
 	if (r)

@@ -74,6 +74,7 @@ int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 	mutex_init(&vm->slots_lock);
 	spin_lock_init(&vm->mn_lock);
 	spin_lock_init(&vm->mmu_lock);
+	INIT_HLIST_HEAD(&vm->gpcs);
 	init_waitqueue_head(&vm->update_wq);
 	init_waitqueue_head(&vm->mn_wq);
 	init_llist_head(&vm->reclaim_list);

@@ -128,8 +128,7 @@ static int mn_invalidate_range_start(struct mmu_notifier *mn,
 	if (mn_handle_range(vm, range->start, range->end,
 			    vm->ops->unmap_gfn_range))
 		kvm_memslot_flush_remote_tlbs(vm);
-	kvm_memslot_gpc_invalidate(vm, &kvm_memslot_host_vm(vm)->gpcs,
-				   range->start, range->end);
+	kvm_memslot_gpc_invalidate(vm, range->start, range->end);
 	spin_unlock(&vm->mmu_lock);
 	srcu_read_unlock(&vm->srcu, idx);
 

@@ -68,8 +68,8 @@
 /**
  * kvm_memslot_gpc_init() - prepare a cache for use
  * @gpc:    the cache, zeroed by the caller
- * @vm:     the VM whose guest memory it maps
- * @caches: the VM's list of active caches, which its MMU notifier walks
+ * @vm:     the VM whose guest memory it maps; while active the cache is
+ *          on the VM's list, which its MMU notifier walks
  * @as_id:  address space of the guest addresses it will map
  * @write:  whether users write through it; then it maps only a page the
  *          host maps writable
@@ -77,13 +77,11 @@
  * The cache starts inactive: kvm_memslot_gpc_activate() sets its range.
  */
 void kvm_memslot_gpc_init(struct kvm_memslot_gpc *gpc,
-			  struct kvm_memslot_vm *vm, struct hlist_head *caches,
-			  int as_id, bool write)
+			  struct kvm_memslot_vm *vm, int as_id, bool write)
 {
 	rwlock_init(&gpc->lock);
 	mutex_init(&gpc->refresh_lock);
 	gpc->vm = vm;
-	gpc->caches = caches;
 	INIT_HLIST_NODE(&gpc->node);
 	gpc->as_id = as_id;
 	gpc->write = write;
@@ -147,7 +145,7 @@ int kvm_memslot_gpc_activate(struct kvm_memslot_gpc *gpc, u64 gpa,
 	gpc->gpa = gpa;
 	gpc->len = len;
 	if (!gpc->active)
-		hlist_add_head(&gpc->node, gpc->caches);
+		hlist_add_head(&gpc->node, &vm->gpcs);
 	gpc->active = true;
 	write_unlock(&gpc->lock);
 	spin_unlock(&vm->mmu_lock);
@@ -370,7 +368,6 @@ void kvm_memslot_gpc_deactivate(struct kvm_memslot_gpc *gpc)
  * kvm_memslot_gpc_invalidate() - clear the caches of a host range
  * @vm:     the VM; the caller holds its mmu_lock and has recorded the
  *          invalidation with kvm_memslot_invalidate_begin()
- * @caches: the VM's list of active caches
  * @start:  first host virtual address of the range
  * @end:    one past its last
  *
@@ -381,7 +378,6 @@ void kvm_memslot_gpc_deactivate(struct kvm_memslot_gpc *gpc)
  * whose user is in the middle of an access is waited for.
  */
 void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
-				struct hlist_head *caches,
 				unsigned long start, unsigned long end)
 {
 	struct kvm_memslot_gpc *gpc;
@@ -389,7 +385,7 @@ void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
 	lockdep_assert_held(&vm->mmu_lock);
 
 	/* valid and hva only change under mmu_lock, so peeking is exact. */
-	hlist_for_each_entry(gpc, caches, node) {
+	hlist_for_each_entry(gpc, &vm->gpcs, node) {
 		if (gpc->refresh_ok && gpc->refresh_hva < end &&
 		    gpc->refresh_hva + PAGE_SIZE > start)
 			gpc->refresh_ok = false;

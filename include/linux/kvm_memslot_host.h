@@ -14,8 +14,10 @@
 
 #include <linux/kvm_memslot.h>
 
-/* virt/kvm/memslot_access.c */
+/* virt/kvm/memslot_guest_mode.c */
 void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm);
+
+/* virt/kvm/memslot_host_mm.c */
 int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *vm, unsigned long hva,
 				unsigned long *pfn);
 int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,

@@ -111,7 +111,7 @@ void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
 				unsigned long start, unsigned long end);
 
 /*
- * The host side of a fill, provided by the module (memslot_gpc_fd.c) and
+ * The host side of a fill, provided by the module (memslot_host_mm.c) and
  * by the userspace harness's tests.
  */
 int kvm_memslot_gpc_pin(struct kvm_memslot_vm *vm, unsigned long hva,

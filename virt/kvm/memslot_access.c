@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvm-memslot: simulated guest accesses, the remote TLB flush they make
- * necessary, and the invariant audit.
+ * kvm-memslot: simulated guest accesses and the fault path.
  *
  * KVM_MEMSLOT_VCPU_ACCESS makes a vCPU read or write guest physical memory
  * the way hardware does: a walk of the backend's translation structures,
@@ -11,228 +10,29 @@
  * of what in-tree KVM's page fault handlers do; the backend only stores and
  * finds translations.
  *
- * Simulated guest mode.  A hardware walk takes no lock, so neither does
- * ours: the walk and the copy run in "guest mode", with preemption off,
- * and a backend that removes translations (or frees the table pages they
- * live in) then calls kvm_memslot_flush_remote_tlbs(), which waits until
- * no vCPU that may have walked the old tables is still in guest mode.
- * This is what lets an MMU-notifier invalidation guarantee that, once it
- * returns, no vCPU still writes to the pages it is taking away.
+ * The walk and the copy run in simulated guest mode (memslot_guest_mode.c),
+ * which is what a remote TLB flush waits for; the host pages come from
+ * memslot_host_mm.c.
  *
  * Lock order: slots_lock, then the VM's SRCU, then mmu_lock.
  */
 #include <linux/highmem.h>
 #include <linux/kvm_memslot.h>
 #include <linux/mm.h>
-#include <linux/pgtable.h>
-#include <linux/preempt.h>
 #include <linux/printk.h>
-#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
-#include <linux/xarray.h>
 #include <uapi/linux/kvm_memslot.h>
 
 #include "memslot_fd.h"
+#include "memslot_host_mm.h"
 
 /* What a fault leaves the access to do next. */
 enum access_next {
 	ACCESS_RETRY,	/* walk again: a translation may exist now */
 	ACCESS_EXIT,	/* stop: the exit fields are filled in */
 };
-
-/*
- * Enter simulated guest mode.  Preemption stays off until the exit, so
- * that a flusher spinning for this vCPU waits for a bounded walk and copy,
- * never for a vCPU that was scheduled out in the middle of one.
- */
-static void guest_mode_enter(struct kvm_memslot_vcpu *vcpu)
-{
-	preempt_disable();
-	WRITE_ONCE(vcpu->guest_mode_seq, vcpu->guest_mode_seq + 1);
-	/*
-	 * Pairs with the barrier in kvm_memslot_flush_remote_tlbs(): either
-	 * the flusher sees this vCPU in guest mode and waits for it, or the
-	 * walk that follows sees the translations the flusher removed gone.
-	 */
-	smp_mb();
-}
-
-static void guest_mode_exit(struct kvm_memslot_vcpu *vcpu)
-{
-	/* The copy is complete before a flusher may free the page. */
-	smp_store_release(&vcpu->guest_mode_seq, vcpu->guest_mode_seq + 1);
-	preempt_enable();
-}
-
-/**
- * kvm_memslot_flush_remote_tlbs() - wait until no vCPU uses old translations
- * @vm:    memslot state of a VM created on /dev/kvm-memslot
- *
- * Translations the caller removed (or write-protected) before this call are
- * no longer in use by any vCPU when it returns: every vCPU that was in
- * simulated guest mode, and so may have walked the old tables, has left
- * it.  A vCPU that enters guest mode afterwards walks the new tables, so it
- * is not waited for.  This is the TLB flush of the hook contract; only after
- * it may a backend free table pages or the host free the pages they mapped.
- *
- * The wait is a spin: guest mode is short and never sleeps, so this may be
- * called with mmu_lock held, and from MMU notifiers that must not block.
- * It must not be called from guest mode.
- */
-void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
-{
-	struct kvm_memslot_host_vm *hvm = kvm_memslot_host_vm(vm);
-	struct kvm_memslot_vcpu *vcpu;
-	unsigned long id, seq;
-
-	/* Order the caller's removals before the reads of guest mode. */
-	smp_mb();
-	/*
-	 * A vCPU whose creation fails is taken out of the array and freed
-	 * while the VM lives: the RCU read side keeps it readable here.
-	 */
-	rcu_read_lock();
-	xa_for_each(&hvm->vcpus, id, vcpu) {
-		seq = READ_ONCE(vcpu->guest_mode_seq);
-		if (!(seq & 1))
-			continue;
-		/* Any change means that this guest-mode section ended. */
-		while (smp_load_acquire(&vcpu->guest_mode_seq) == seq)
-			cpu_relax();
-	}
-	rcu_read_unlock();
-}
-
-/*
- * What the host page tables of @mm map at @hva: the 4 KiB frame, whether
- * it may be written, and the size of the host mapping.  Lockless, like
- * gup-fast: only for the current mm, with interrupts off, which keeps the
- * table pages from being freed while they are read.  Each level is read
- * once into a local copy and the next level is found from the copy, so a
- * concurrent change can make the result stale but never wrong to read.
- */
-struct host_map {
-	unsigned long pfn;
-	bool writable;
-	unsigned int shift;	/* log2 of the size of the host's leaf */
-};
-
-static bool host_map_lookup(struct mm_struct *mm, unsigned long hva,
-			    struct host_map *map)
-{
-	unsigned long flags, pfn;
-	bool ok = false;
-	pgd_t pgd;
-	p4d_t p4d;
-	pud_t pud;
-	pmd_t pmd;
-	pte_t *ptep, pte;
-
-	local_irq_save(flags);
-	pgd = READ_ONCE(*pgd_offset(mm, hva));
-	if (pgd_none(pgd) || pgd_bad(pgd))
-		goto out;
-	p4d = READ_ONCE(*p4d_offset(&pgd, hva));
-	if (p4d_none(p4d) || p4d_bad(p4d))
-		goto out;
-	pud = READ_ONCE(*pud_offset(&p4d, hva));
-	if (pud_leaf(pud)) {
-		if (!pud_access_permitted(pud, false))
-			goto out;
-		pfn = pud_pfn(pud) + ((hva & ~PUD_MASK) >> PAGE_SHIFT);
-		map->writable = pud_write(pud);
-		map->shift = PUD_SHIFT;
-		ok = true;
-		goto out_found;
-	}
-	if (pud_none(pud) || pud_bad(pud))
-		goto out;
-	pmd = READ_ONCE(*pmd_offset(&pud, hva));
-	if (pmd_leaf(pmd)) {
-		if (!pmd_access_permitted(pmd, false))
-			goto out;
-		pfn = pmd_pfn(pmd) + ((hva & ~PMD_MASK) >> PAGE_SHIFT);
-		map->writable = pmd_write(pmd);
-		map->shift = PMD_SHIFT;
-		ok = true;
-		goto out_found;
-	}
-	if (pmd_none(pmd) || pmd_bad(pmd))
-		goto out;
-	ptep = pte_offset_map(&pmd, hva);
-	pte = ptep_get(ptep);
-	pte_unmap(ptep);
-	if (!pte_access_permitted(pte, false))
-		goto out;
-	pfn = pte_pfn(pte);
-	map->writable = pte_write(pte);
-	map->shift = PAGE_SHIFT;
-	ok = true;
-out_found:
-	map->pfn = pfn;
-out:
-	local_irq_restore(flags);
-	return ok;
-}
-
-static int hva_peek(struct kvm_memslot_vm *vm, unsigned long hva,
-		    bool write, unsigned long *pfn)
-{
-	struct mm_struct *mm = kvm_memslot_host_vm(vm)->mm;
-	struct host_map map;
-
-	/* The lockless walk is only safe on the mm this CPU runs. */
-	if (current->mm != mm)
-		return -EINVAL;
-	if (!host_map_lookup(mm, hva, &map) || (write && !map.writable))
-		return -EFAULT;
-	*pfn = map.pfn;
-	return 0;
-}
-
-/**
- * kvm_memslot_hva_to_pfn_peek() - the frame the host maps at an address
- * @vm:    memslot state of a VM created on /dev/kvm-memslot
- * @hva:   host virtual address in the VM's mm
- * @pfn:   receives the 4 KiB frame mapped at @hva
- *
- * For audits: reads the host page tables without faulting anything in,
- * without sleeping and without taking a page reference, so it may be called
- * with mmu_lock held.  The answer is only stable while no MMU-notifier
- * invalidation covers @hva; with mmu_lock held and none in progress, a
- * translation made from @hva must map exactly *@pfn.  Only callable from a
- * task of the VM's mm (any VM or vCPU ioctl is).
- *
- * Return: 0, -EFAULT if no page is mapped accessibly at @hva, -EINVAL if
- * called from another mm.
- */
-int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *vm,
-				unsigned long hva, unsigned long *pfn)
-{
-	return hva_peek(vm, hva, false, pfn);
-}
-
-/**
- * kvm_memslot_hva_to_pfn_peek_write() - the frame the host maps writable
- * @vm:    memslot state of a VM created on /dev/kvm-memslot
- * @hva:   host virtual address in the VM's mm
- * @pfn:   receives the 4 KiB frame mapped at @hva
- *
- * As kvm_memslot_hva_to_pfn_peek(), but only for a page the host maps
- * writable: a writable translation of @hva is legitimate only then (after
- * mprotect() to read-only, or a fork that made the page copy-on-write, the
- * host maps it read-only and the MMU notifier must have removed it).
- *
- * Return: 0, -EFAULT if no page is mapped writable at @hva, -EINVAL if
- * called from another mm.
- */
-int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,
-				      unsigned long hva, unsigned long *pfn)
-{
-	return hva_peek(vm, hva, true, pfn);
-}
 
 /*
  * Whether an MMU-notifier invalidation overlapping [@start, @end) is in
@@ -268,11 +68,10 @@ static bool fault_block_ok(struct kvm_memslot_vm *vm,
 			   unsigned long pfn, unsigned long mmu_seq,
 			   unsigned int shift)
 {
-	struct mm_struct *mm = kvm_memslot_host_vm(vm)->mm;
 	unsigned long nr_pages = 1UL << (shift - slot->page_shift);
 	kvm_memslot_gfn_t base = ALIGN_DOWN(gfn, nr_pages);
 	unsigned long hva_base = ALIGN_DOWN(hva, 1UL << shift);
-	struct host_map map;
+	struct kvm_memslot_host_map map;
 
 	if (slot->dirty_bitmap)
 		return false;
@@ -283,8 +82,8 @@ static bool fault_block_ok(struct kvm_memslot_vm *vm,
 	if (mmu_invalidate_retry(vm, mmu_seq, hva_base, hva_base + (1UL << shift)))
 		return false;
 	/* The leaf must still map the very page the fault resolved. */
-	return host_map_lookup(mm, hva, &map) && map.shift >= shift &&
-	       map.pfn == pfn;
+	return kvm_memslot_host_map_lookup(vm, hva, &map) &&
+	       map.shift >= shift && map.pfn == pfn;
 }
 
 /*
@@ -341,10 +140,8 @@ static int fault_map(struct kvm_memslot_vm *vm,
 	bool logging = slot->dirty_bitmap;
 	kvm_memslot_gfn_t map_gfn = gfn;
 	unsigned int shift = slot->page_shift;
-	struct page *page;
 	unsigned long pfn, map_pfn;
 	bool writable = write, installed = false;
-	long n;
 	int r;
 
 	/*
@@ -355,20 +152,18 @@ static int fault_map(struct kvm_memslot_vm *vm,
 	 * logged.
 	 */
 	if (!write && !logging && !(slot->flags & KVM_MEM_READONLY) &&
-	    get_user_page_fast_only(hva, FOLL_WRITE, &page)) {
+	    kvm_memslot_hva_to_pfn_fast_writable(hva, &pfn)) {
 		writable = true;
 	} else {
-		n = get_user_pages_unlocked(hva, 1, &page,
-					    write ? FOLL_WRITE : 0);
-		if (n != 1)
-			return n < 0 ? n : -EFAULT;
+		r = kvm_memslot_hva_to_pfn(hva, write, &pfn);
+		if (r)
+			return r;
 	}
-	pfn = page_to_pfn(page);
 	map_pfn = pfn;
 
 	r = kvm_memslot_mmu_cache_topup(cache, vm->ops->map_cache_pages);
 	if (r) {
-		put_page(page);
+		kvm_memslot_release_pfn(pfn, false);
 		return r;
 	}
 
@@ -402,12 +197,10 @@ out_unlock:
 	/*
 	 * Writes through the translation bypass the host page tables, so
 	 * the host never sees the page dirtied; tell it now, or reclaim
-	 * could drop a page it believes clean.
+	 * could drop a page it believes clean.  The notifier, not a pin,
+	 * keeps the translation coherent, so the reference goes now.
 	 */
-	if (installed && writable)
-		set_page_dirty_lock(page);
-	/* The notifier, not a pin, keeps the translation coherent. */
-	put_page(page);
+	kvm_memslot_release_pfn(pfn, installed && writable);
 	return r;
 }
 
@@ -508,7 +301,7 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		idx = srcu_read_lock(&vm->srcu);
 		generation = kvm_memslots_get(vm, as_id)->generation;
 
-		guest_mode_enter(vcpu);
+		kvm_memslot_guest_mode_enter(vcpu);
 		res = vm->ops->translate(vm, as_id, gpa, write, generation,
 					 &pfn);
 		if (res == KVM_MEMSLOT_WALK_HIT) {
@@ -521,7 +314,7 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 				       len);
 			kunmap_local(va);
 		}
-		guest_mode_exit(vcpu);
+		kvm_memslot_guest_mode_exit(vcpu);
 		srcu_read_unlock(&vm->srcu, idx);
 
 		if (res == KVM_MEMSLOT_WALK_HIT)
@@ -616,35 +409,3 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 	return r;
 }
 
-/**
- * kvm_memslot_audit() - KVM_MEMSLOT_AUDIT on a VM fd
- * @hvm:  the VM
- * @argp: user pointer to struct kvm_memslot_audit
- *
- * Runs the backend's audit with slots_lock held, so that no update is
- * half done (between the INVALID publish and the flush of a delete, stale
- * translations legitimately exist), and with mmu_lock held, so that no
- * fault or invalidation is half done either.
- *
- * Return: 0 with the violation count written out, or -EFAULT.
- */
-long kvm_memslot_audit(struct kvm_memslot_host_vm *hvm, void __user *argp)
-{
-	struct kvm_memslot_vm *vm = &hvm->core;
-	struct kvm_memslot_audit audit = {};
-	int idx;
-
-	if (vm->ops->audit) {
-		mutex_lock(&vm->slots_lock);
-		idx = srcu_read_lock(&vm->srcu);
-		spin_lock(&vm->mmu_lock);
-		audit.violations = vm->ops->audit(vm);
-		spin_unlock(&vm->mmu_lock);
-		srcu_read_unlock(&vm->srcu, idx);
-		mutex_unlock(&vm->slots_lock);
-	}
-
-	if (copy_to_user(argp, &audit, sizeof(audit)))
-		return -EFAULT;
-	return 0;
-}

@@ -112,6 +112,12 @@ long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 
 /* virt/kvm/memslot_access.c */
 long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp);
+
+/* virt/kvm/memslot_guest_mode.c */
+void kvm_memslot_guest_mode_enter(struct kvm_memslot_vcpu *vcpu);
+void kvm_memslot_guest_mode_exit(struct kvm_memslot_vcpu *vcpu);
+
+/* virt/kvm/memslot_audit.c */
 long kvm_memslot_audit(struct kvm_memslot_host_vm *vm, void __user *argp);
 
 /* virt/kvm/mmu_notifier.c */

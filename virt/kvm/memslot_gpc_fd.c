@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * kvm-memslot: the host side of gfn_to_pfn caches, and caches as file
- * descriptors.
+ * kvm-memslot: gfn_to_pfn caches as file descriptors.
  *
- * pfncache.c is the cache; this file gives it what it needs from the host
- * (page references on the VM's mm, the MMU notifier's call) and gives
- * userspace a cache to drive: KVM_MEMSLOT_CREATE_GPC returns a file whose
+ * pfncache.c is the cache (its host pages come from memslot_host_mm.c, its
+ * invalidations from the VM's MMU notifier); this file gives userspace a
+ * cache to drive: KVM_MEMSLOT_CREATE_GPC returns a file whose
  * read() and write() use the cache exactly as an in-kernel user of guest
  * memory does (check under the read lock, access through the page,
  * refresh on a miss), so that tests can change the host mm and the slot
@@ -34,57 +33,6 @@
  * refresh and the very next check, over and over, gets there.
  */
 #define GPC_FD_MAX_MISSES	10
-
-/**
- * kvm_memslot_gpc_pin() - take a reference on the page a host address maps
- * @vm:    memslot state of a VM created on /dev/kvm-memslot
- * @hva:   host virtual address in the VM's mm
- * @write: the page must be mapped writable: copy-on-write is broken, and
- *         the page is marked dirty, since writes through a cache bypass
- *         the host page tables
- * @pfn:   receives the page frame
- *
- * Faults the page in if needed, so it sleeps.  The reference is dropped
- * with kvm_memslot_gpc_unpin().
- *
- * Return: 0, -EIO from a task of another mm, -EFAULT if the host maps no
- * page allowing the access at @hva (or the mapping has no struct page),
- * or another negative errno from get_user_pages.
- */
-int kvm_memslot_gpc_pin(struct kvm_memslot_vm *vm, unsigned long hva,
-			bool write, unsigned long *pfn)
-{
-	struct page *page;
-	long n;
-
-	/* Guest memory is addressed in the VM's mm; gup works on ours. */
-	if (current->mm != kvm_memslot_host_vm(vm)->mm)
-		return -EIO;
-	n = get_user_pages_unlocked(hva, 1, &page, write ? FOLL_WRITE : 0);
-	if (n != 1)
-		return n < 0 ? n : -EFAULT;
-	/*
-	 * Dirty now rather than at each write: cleaning the page for
-	 * writeback write-protects it first, and that invalidation clears
-	 * the cache, so every write lands while the page is still dirty.
-	 */
-	if (write)
-		set_page_dirty_lock(page);
-	*pfn = page_to_pfn(page);
-	return 0;
-}
-
-/**
- * kvm_memslot_gpc_unpin() - drop the reference kvm_memslot_gpc_pin() took
- * @vm:    the VM
- * @pfn:   the page frame
- *
- * Does not sleep: caches are cleared from MMU-notifier invalidations.
- */
-void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *vm, unsigned long pfn)
-{
-	put_page(pfn_to_page(pfn));
-}
 
 /* A cache as a file. */
 struct gpc_file {

@@ -42,18 +42,6 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 	__atomic_add_fetch(&tlb_flushes, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Caches map the hva's frame number; none of these tests pins twice. */
-int kvm_memslot_gpc_pin(struct kvm_memslot_vm *vm, unsigned long hva,
-			bool write, unsigned long *pfn)
-{
-	*pfn = hva >> PAGE_SHIFT;
-	return 0;
-}
-
-void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *vm, unsigned long pfn)
-{
-}
-
 /* A backend whose unmap records what it was asked to remove. */
 static struct {
 	unsigned int nr;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "host_mm.h"
 #include "host_vm.h"
 
 #include <linux/bitops.h>
@@ -32,107 +33,7 @@
 #include <linux/kvm_memslot_pfncache.h>
 #include <linux/sched.h>
 
-#define NR_HOST_PAGES	64
-#define PFN_BASE	0x10000UL
-#define NR_PFNS		BIT(20)
 #define SLOT_GPA	0x100000UL
-
-/* ---- the fake host mm ---- */
-
-struct fake_pte {
-	unsigned long pfn;	/* 0: nothing mapped */
-	bool writable;
-};
-
-static struct fake_pte fake_mm[NR_HOST_PAGES];
-static int fake_refs[NR_PFNS];
-static unsigned long next_pfn;
-static unsigned long pins;
-/* Pins per host page. */
-static unsigned long page_pins[NR_HOST_PAGES];
-/* Called at the start of every pin, to change things under a refresh. */
-static void (*pin_hook)(unsigned long hva);
-
-static struct fake_pte *fake_pte(unsigned long hva)
-{
-	unsigned long i = (hva - TEST_HVA_BASE) >> PAGE_SHIFT;
-
-	assert_true(hva >= TEST_HVA_BASE && i < NR_HOST_PAGES);
-	return &fake_mm[i];
-}
-
-static unsigned long fake_new_pfn(void)
-{
-	unsigned long pfn = __atomic_add_fetch(&next_pfn, 1, __ATOMIC_SEQ_CST);
-
-	assert_true(pfn < PFN_BASE + NR_PFNS);
-	return pfn;
-}
-
-/* Map every page of the fake mm, writable. */
-static void fake_mm_reset(void)
-{
-	int i;
-
-	memset(fake_refs, 0, sizeof(fake_refs));
-	next_pfn = PFN_BASE;
-	pins = 0;
-	memset(page_pins, 0, sizeof(page_pins));
-	pin_hook = NULL;
-	for (i = 0; i < NR_HOST_PAGES; i++) {
-		fake_mm[i].pfn = fake_new_pfn();
-		fake_mm[i].writable = true;
-	}
-}
-
-static unsigned long fake_pfn(unsigned long hva)
-{
-	return __atomic_load_n(&fake_pte(hva)->pfn, __ATOMIC_SEQ_CST);
-}
-
-static int fake_ref(unsigned long pfn)
-{
-	return __atomic_load_n(&fake_refs[pfn - PFN_BASE], __ATOMIC_SEQ_CST);
-}
-
-static int fake_total_refs(void)
-{
-	unsigned long pfn;
-	int n = 0;
-
-	for (pfn = PFN_BASE; pfn <= next_pfn; pfn++)
-		n += fake_ref(pfn);
-	return n;
-}
-
-int kvm_memslot_gpc_pin(struct kvm_memslot_vm *vm, unsigned long hva,
-			bool write, unsigned long *pfn)
-{
-	struct fake_pte *pte;
-	unsigned long p;
-
-	__atomic_add_fetch(&pins, 1, __ATOMIC_SEQ_CST);
-	pte = fake_pte(hva);
-	__atomic_add_fetch(&page_pins[pte - fake_mm], 1, __ATOMIC_SEQ_CST);
-	if (pin_hook)
-		pin_hook(hva);
-	p = __atomic_load_n(&pte->pfn, __ATOMIC_SEQ_CST);
-	if (!p || (write && !__atomic_load_n(&pte->writable, __ATOMIC_SEQ_CST)))
-		return -EFAULT;
-	__atomic_add_fetch(&fake_refs[p - PFN_BASE], 1, __ATOMIC_SEQ_CST);
-	*pfn = p;
-	return 0;
-}
-
-void kvm_memslot_gpc_unpin(struct kvm_memslot_vm *vm, unsigned long pfn)
-{
-	int left = __atomic_sub_fetch(&fake_refs[pfn - PFN_BASE], 1,
-				      __ATOMIC_SEQ_CST);
-
-	/* An unbalanced put would free a page someone still maps. */
-	if (left < 0)
-		fail_msg("pfn %#lx released more often than taken", pfn);
-}
 
 /* Remote TLB flushes the notifier asks for: there are no vCPUs here. */
 void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)

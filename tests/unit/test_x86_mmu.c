@@ -973,6 +973,184 @@ static void test_many_slots_teardown(void **state)
 	assert_int_equal(audit(), 0);
 }
 
+/* ---- the walker's contract (mmu.h), on which every operation rests ---- */
+
+struct visit_log {
+	unsigned int n;
+	unsigned int stop_at;	/* 1-based visit that ends the walk; 0: none */
+	struct {
+		unsigned int visit;
+		int level;
+		u64 gfn;
+		u64 old;
+	} v[32];
+};
+
+static int log_visit(const struct x86_walk_ctx *ctx)
+{
+	struct visit_log *log = ctx->arg;
+
+	assert_true(log->n < ARRAY_SIZE(log->v));
+	/* Nothing changed the entry since the walker read it. */
+	assert_int_equal(*ctx->sptep, ctx->old);
+	log->v[log->n].visit = ctx->visit;
+	log->v[log->n].level = ctx->level;
+	log->v[log->n].gfn = ctx->gfn;
+	log->v[log->n].old = ctx->old;
+	log->n++;
+	return log->n == log->stop_at ? 7 : 0;
+}
+
+static int walk_log(int as_id, u64 start, u64 end, unsigned int flags,
+		    int level, struct visit_log *log)
+{
+	struct x86_walker w = {
+		.cb = log_visit, .arg = log, .flags = flags, .level = level,
+	};
+
+	log->n = 0;
+	return x86_mmu_walk_range(mmu(), as_id, start, end, &w);
+}
+
+static void assert_visit(const struct visit_log *log, unsigned int i,
+			 unsigned int visit, int level, u64 gfn)
+{
+	assert_true(i < log->n);
+	assert_int_equal(log->v[i].visit, visit);
+	assert_int_equal(log->v[i].level, level);
+	assert_int_equal(log->v[i].gfn, gfn);
+}
+
+/*
+ * Visits come in gfn order, a table's entry before (PRE) and after (POST)
+ * the walk of its table, zero entries skipped unless X86_WALK_EMPTY asks
+ * for them; a non-zero return ends the walk with that value.
+ */
+static void test_walker_order_and_flags(void **state)
+{
+	const unsigned int all = X86_WALK_LEAF | X86_WALK_TABLE_PRE |
+				 X86_WALK_TABLE_POST;
+	const struct kvm_memory_slot *s;
+	u64 base = 2 * MB / PG, far = 1ULL << 27;
+	struct visit_log log = {};
+
+	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, GPA(base), 4 * MB, TEST_HVA(0)), 0);
+	s = slot(0, 0);
+	map(s, base, true, 2);
+	map(s, base + LARGE + 3, true, 1);
+	map(s, base + LARGE + 7, false, 1);
+
+	assert_int_equal(walk_log(0, base, base + 2 * LARGE, all, 0, &log), 0);
+	assert_int_equal(log.n, 9);
+	assert_visit(&log, 0, X86_WALK_TABLE_PRE, 4, 0);
+	assert_visit(&log, 1, X86_WALK_TABLE_PRE, 3, 0);
+	assert_visit(&log, 2, X86_WALK_LEAF, 2, base);
+	assert_true(log.v[2].old & X86_PTE_LARGE);
+	assert_visit(&log, 3, X86_WALK_TABLE_PRE, 2, base + LARGE);
+	assert_visit(&log, 4, X86_WALK_LEAF, 1, base + LARGE + 3);
+	assert_visit(&log, 5, X86_WALK_LEAF, 1, base + LARGE + 7);
+	assert_visit(&log, 6, X86_WALK_TABLE_POST, 2, base + LARGE);
+	assert_int_equal(log.v[6].old, log.v[3].old);
+	assert_visit(&log, 7, X86_WALK_TABLE_POST, 3, 0);
+	assert_visit(&log, 8, X86_WALK_TABLE_POST, 4, 0);
+
+	/* Leaves only; the range cuts entries, not the 2 MiB leaf. */
+	assert_int_equal(walk_log(0, base + 5, base + LARGE + 4, X86_WALK_LEAF, 0, &log), 0);
+	assert_int_equal(log.n, 2);
+	assert_visit(&log, 0, X86_WALK_LEAF, 2, base);
+	assert_visit(&log, 1, X86_WALK_LEAF, 1, base + LARGE + 3);
+	assert_int_equal(walk_log(0, base + LARGE + 4, base + LARGE + 7,
+				  X86_WALK_LEAF, 0, &log), 0);
+	assert_int_equal(log.n, 0);
+
+	/* EMPTY: the zero entry where the walk of one gfn ends. */
+	assert_int_equal(walk_log(0, base + LARGE + 4, base + LARGE + 5,
+				  X86_WALK_LEAF | X86_WALK_EMPTY, 0, &log), 0);
+	assert_int_equal(log.n, 1);
+	assert_visit(&log, 0, X86_WALK_LEAF, 1, base + LARGE + 4);
+	assert_int_equal(log.v[0].old, 0);
+	assert_int_equal(walk_log(0, far, far + 1, X86_WALK_LEAF | X86_WALK_EMPTY, 0, &log), 0);
+	assert_int_equal(log.n, 1);
+	assert_visit(&log, 0, X86_WALK_LEAF, 4, far);
+
+	/* A visitor ends the walk with what it returns. */
+	log.stop_at = 2;
+	assert_int_equal(walk_log(0, base, base + 2 * LARGE, all, 0, &log), 7);
+	assert_int_equal(log.n, 2);
+	log.stop_at = 0;
+
+	/* Past the 48 bits of the tables there is nothing to visit. */
+	assert_int_equal(walk_log(0, 1ULL << X86_MMU_GFN_BITS, ~0ULL, all, 0, &log), 0);
+	assert_int_equal(log.n, 0);
+}
+
+/* The lowest level: an entry there is a leaf to the walk, table or not. */
+static void test_walker_lowest_level(void **state)
+{
+	const struct kvm_memory_slot *s;
+	u64 base = 2 * MB / PG;
+	struct visit_log log = {};
+
+	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, GPA(base), 4 * MB, TEST_HVA(0)), 0);
+	s = slot(0, 0);
+	map(s, base, true, 2);
+	map(s, base + LARGE + 3, true, 1);
+
+	assert_int_equal(walk_log(0, base, base + 2 * LARGE, X86_WALK_LEAF, 2, &log), 0);
+	assert_int_equal(log.n, 2);
+	assert_visit(&log, 0, X86_WALK_LEAF, 2, base);
+	assert_visit(&log, 1, X86_WALK_LEAF, 2, base + LARGE);
+	assert_true(x86_pte_is_table(mmu()->fmt, log.v[1].old, 2));
+	/* Nor is it walked for a TABLE_POST visit. */
+	assert_int_equal(walk_log(0, base + LARGE, base + LARGE + 1,
+				  X86_WALK_LEAF | X86_WALK_TABLE_POST, 2, &log), 0);
+	assert_int_equal(log.n, 3);
+	assert_visit(&log, 0, X86_WALK_LEAF, 2, base + LARGE);
+	assert_visit(&log, 1, X86_WALK_TABLE_POST, 3, 0);
+	assert_visit(&log, 2, X86_WALK_TABLE_POST, 4, 0);
+
+	/* x86_mmu_lookup() is such a walk. */
+	assert_ptr_equal(pte(0, base + LARGE + 3, 2), pte(0, base + LARGE, 2));
+	assert_null(pte(0, base + 3, 1));		/* under a 2 MiB leaf */
+	assert_null(pte(0, 1ULL << 27, 1));		/* no table */
+	assert_non_null(pte(0, base + LARGE + 4, 1));	/* a zero entry */
+	assert_int_equal(pte_val(0, base + LARGE + 4, 1), 0);
+}
+
+/* A walk with a budget resumes where it stopped and visits each entry once. */
+static void test_walker_budget_resumes(void **state)
+{
+	const struct kvm_memory_slot *s;
+	u64 base = 2 * MB / PG, g, next;
+	struct visit_log log = {};
+	struct x86_walker w = {
+		.cb = log_visit, .arg = &log, .flags = X86_WALK_LEAF,
+		.budget = X86_MMU_LEVELS + 1,
+	};
+	unsigned int rounds = 0;
+	int r;
+
+	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, GPA(base), 4 * MB, TEST_HVA(0)), 0);
+	s = slot(0, 0);
+	map(s, base, true, 2);
+	for (g = 0; g < 16; g += 3)
+		map(s, base + LARGE + g, true, 1);
+
+	next = base;
+	do {
+		w.visited = 0;
+		r = x86_mmu_walk_range(mmu(), 0, next, base + 2 * LARGE, &w);
+		next = w.next;
+		assert_true(++rounds < 1000);
+	} while (r == -EAGAIN);
+	assert_int_equal(r, 0);
+	assert_true(rounds > 1);
+	assert_int_equal(log.n, 1 + 6);
+	assert_visit(&log, 0, X86_WALK_LEAF, 2, base);
+	for (g = 0; g < 6; g++)
+		assert_visit(&log, 1 + g, X86_WALK_LEAF, 1, base + LARGE + 3 * g);
+}
+
 #define X86_TEST(fn) \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, (void *)ops)
 
@@ -1001,6 +1179,9 @@ static int run(const struct kvm_memslot_ops *ops)
 		X86_TEST(test_map_errors),
 		X86_TEST(test_flush_all),
 		X86_TEST(test_many_slots_teardown),
+		X86_TEST(test_walker_order_and_flags),
+		X86_TEST(test_walker_lowest_level),
+		X86_TEST(test_walker_budget_resumes),
 	};
 
 	return _cmocka_run_group_tests(ops->name, tests, ARRAY_SIZE(tests), NULL, NULL);

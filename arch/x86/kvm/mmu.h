@@ -134,24 +134,47 @@ static inline u64 x86_mmu_level_pages(int level)
 	return 1ULL << ((level - 1) * X86_MMU_LEVEL_BITS);
 }
 
+/* Whether a non-zero @pte at @level points to a table. */
+static inline bool x86_pte_is_table(const struct x86_mmu_fmt *fmt, u64 pte,
+				    int level)
+{
+	return x86_pte_present(fmt, pte) && !x86_pte_is_leaf(pte, level);
+}
+
 /*
- * The one table walker.  x86_mmu_walk_range() visits, in gfn order, every
- * non-zero entry whose gfns intersect a range: an entry that points to a
- * table is visited before (X86_WALK_TABLE_PRE) and after
- * (X86_WALK_TABLE_POST) the walk of that table; any other non-zero entry
- * (a leaf, an MMIO entry, or garbage) once (X86_WALK_LEAF).  Zero entries
- * cost one read and are skipped, so a walk costs what is mapped in the
- * range, not its size.
+ * The one table walker: x86_mmu_walk_range() walks a gfn range with a
+ * visitor (struct x86_walker).  Entries are visited in gfn order:
+ *
+ * X86_WALK_LEAF:       an entry that does not point to a table (a leaf,
+ *                      an MMIO entry, garbage; with X86_WALK_EMPTY a zero
+ *                      entry too), or any entry at the walker's lowest
+ *                      level (struct x86_walker's @level).  The walker
+ *                      reads the entry again after the visit: if the
+ *                      visitor made it point to a table, that table is
+ *                      walked (so a visitor can install missing tables on
+ *                      its way down).
+ * X86_WALK_TABLE_PRE:  an entry that points to a table, before the walk of
+ *                      that table.  The walker reads the entry again after
+ *                      the visit and walks only what it points to then
+ *                      (nothing if it is no longer a table).
+ * X86_WALK_TABLE_POST: the same entry after the walk of its table, with
+ *                      ctx->old the value that was walked.
+ * X86_WALK_EMPTY:      zero entries are visited (as leaves) too.  Without
+ *                      it they cost one read and are skipped, so a range
+ *                      walk costs what is mapped in the range, not its size.
+ *
+ * A visitor stops the walk, at any level, by returning non-zero.
  */
 #define X86_WALK_LEAF		BIT(0)
 #define X86_WALK_TABLE_PRE	BIT(1)
 #define X86_WALK_TABLE_POST	BIT(2)
+#define X86_WALK_EMPTY		BIT(3)
 
 /**
  * struct x86_walk_ctx - what a visitor is shown
  * @mmu:   the tables
  * @as_id: address space walked
- * @gfn:   first gfn the entry maps
+ * @gfn:   first gfn the entry maps (aligned to its level)
  * @level: level of the entry (4: root table ... 1: 4 KiB)
  * @sptep: the entry
  * @old:   its value when the walker read it
@@ -169,7 +192,11 @@ struct x86_walk_ctx {
 	void *arg;
 };
 
-/* A non-zero return ends the walk, which returns it. */
+/*
+ * A visitor.  It may change the entry it is shown (see X86_WALK_LEAF for
+ * what the walker does next).  A non-zero return ends the walk, which
+ * returns it.
+ */
 typedef int (*x86_walk_fn_t)(const struct x86_walk_ctx *ctx);
 
 /**
@@ -177,8 +204,12 @@ typedef int (*x86_walk_fn_t)(const struct x86_walk_ctx *ctx);
  * @cb:      the visitor
  * @arg:     passed in the context
  * @flags:   which visits @cb wants (X86_WALK_*)
+ * @level:   lowest level walked: an entry at @level is visited as a leaf
+ *           even when it points to a table, which is not walked; 0 walks
+ *           down to the last level (1)
  * @budget:  entries (zero ones included) to read before the walk stops
- *           with -EAGAIN; 0 for no limit
+ *           with -EAGAIN; 0 for no limit.  A resumed walk reads from the
+ *           root again: more than X86_MMU_LEVELS, or it cannot progress
  * @visited: entries read so far; the caller zeroes it per budget
  * @next:    after -EAGAIN, the gfn to resume the walk at
  */
@@ -186,6 +217,7 @@ struct x86_walker {
 	x86_walk_fn_t cb;
 	void *arg;
 	unsigned int flags;
+	int level;
 	unsigned long budget;
 	unsigned long visited;
 	kvm_memslot_gfn_t next;

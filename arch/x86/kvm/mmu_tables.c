@@ -75,72 +75,103 @@ static u64 x86_mmu_pte_of_table(const struct x86_mmu_fmt *fmt, u64 *table)
 	return (__pa(table) & X86_PTE_PFN_MASK) | fmt->table;
 }
 
-static int x86_mmu_walk_table(struct x86_walk_ctx *ctx,
-			      struct x86_walker *w, u64 *table, int level,
-			      kvm_memslot_gfn_t base, kvm_memslot_gfn_t start,
-			      kvm_memslot_gfn_t end)
+/*
+ * The walk itself.  It is iterative, with the table and the entry walked
+ * through at each level above the current one on the stack, so that it is
+ * reentrant (a visitor may start a walk of its own) and can be inlined
+ * where speed matters, turning the call of a constant visitor into a
+ * direct one.  It reads entries with
+ * READ_ONCE() and follows table pointers by their address dependency, so
+ * it also serves walks without mmu_lock.
+ */
+static __always_inline int x86_walk(struct x86_mmu *mmu, int as_id,
+				    kvm_memslot_gfn_t start,
+				    kvm_memslot_gfn_t end, struct x86_walker *w)
 {
-	u64 pages = x86_mmu_level_pages(level);
-	unsigned int i = start > base ? x86_mmu_index(start, level) : 0;
-	int r;
+	u64 *parent[X86_MMU_LEVELS + 1], walked[X86_MMU_LEVELS + 1];
+	const struct x86_mmu_fmt *fmt = mmu->fmt;
+	struct x86_walk_ctx ctx = {
+		.mmu = mmu,
+		.as_id = as_id,
+		.arg = w->arg,
+	};
+	int level = X86_MMU_LEVELS, lowest = max(w->level, 1), r;
+	kvm_memslot_gfn_t gfn = start, base;
+	u64 *table, *sptep, pte, pages;
 
-	for (; i < X86_MMU_ENTRIES; i++) {
-		kvm_memslot_gfn_t gfn = base + i * pages;
-		u64 pte;
+	end = min_t(u64, end, BIT_ULL(X86_MMU_GFN_BITS));
+	if (start >= end)
+		return 0;
+	table = mmu->root[as_id];
 
-		if (gfn >= end)
-			break;
+	/* @gfn: the next gfn to walk, inside the entry at @level it selects. */
+	for (;;) {
 		if (w->budget && w->visited >= w->budget) {
-			w->next = max(gfn, start);
+			w->next = gfn;
 			return -EAGAIN;
 		}
 		w->visited++;
-		pte = READ_ONCE(table[i]);
-		if (!pte)
-			continue;
+		sptep = &table[x86_mmu_index(gfn, level)];
+		pte = READ_ONCE(*sptep);
+		if (!pte && !(w->flags & X86_WALK_EMPTY))
+			goto next;
 
-		ctx->gfn = gfn;
-		ctx->level = level;
-		ctx->sptep = &table[i];
-		ctx->old = pte;
-		if (!x86_pte_present(ctx->mmu->fmt, pte) ||
-		    x86_pte_is_leaf(pte, level)) {
-			if (w->flags & X86_WALK_LEAF) {
-				ctx->visit = X86_WALK_LEAF;
-				r = w->cb(ctx);
+		ctx.gfn = ALIGN_DOWN(gfn, x86_mmu_level_pages(level));
+		ctx.level = level;
+		ctx.sptep = sptep;
+		ctx.old = pte;
+		if (level > lowest && x86_pte_is_table(fmt, pte, level)) {
+			if (w->flags & X86_WALK_TABLE_PRE) {
+				ctx.visit = X86_WALK_TABLE_PRE;
+				r = w->cb(&ctx);
+				if (r)
+					return r;
+				pte = READ_ONCE(*sptep);
+			}
+		} else if (w->flags & X86_WALK_LEAF) {
+			ctx.visit = X86_WALK_LEAF;
+			r = w->cb(&ctx);
+			if (r)
+				return r;
+			pte = READ_ONCE(*sptep);
+		}
+		/* Visitors may have replaced the entry: walk what it is now. */
+		if (level > lowest && x86_pte_is_table(fmt, pte, level)) {
+			parent[level] = table;
+			walked[level] = pte;
+			level--;
+			table = x86_mmu_pte_table(pte);
+			continue;
+		}
+next:
+		pages = x86_mmu_level_pages(level);
+		gfn = ALIGN_DOWN(gfn, pages) + pages;
+		/*
+		 * Past the range, or past the last entry of this table: back
+		 * up to the entries above, visiting them after their tables.
+		 */
+		while (gfn >= end || !x86_mmu_index(gfn, level)) {
+			if (!(w->flags & X86_WALK_TABLE_POST) && gfn >= end)
+				return 0;
+			if (level == X86_MMU_LEVELS)
+				return 0;
+			level++;
+			table = parent[level];
+			pages = x86_mmu_level_pages(level);
+			base = ALIGN_DOWN(gfn - 1, pages);
+			gfn = base + pages;
+			if (w->flags & X86_WALK_TABLE_POST) {
+				ctx.gfn = base;
+				ctx.level = level;
+				ctx.sptep = &table[x86_mmu_index(base, level)];
+				ctx.old = walked[level];
+				ctx.visit = X86_WALK_TABLE_POST;
+				r = w->cb(&ctx);
 				if (r)
 					return r;
 			}
-			continue;
-		}
-
-		if (w->flags & X86_WALK_TABLE_PRE) {
-			ctx->visit = X86_WALK_TABLE_PRE;
-			r = w->cb(ctx);
-			if (r)
-				return r;
-			/* The visitor may have replaced the entry. */
-			pte = READ_ONCE(table[i]);
-			if (!x86_pte_present(ctx->mmu->fmt, pte) ||
-			    x86_pte_is_leaf(pte, level))
-				continue;
-		}
-		r = x86_mmu_walk_table(ctx, w, x86_mmu_pte_table(pte), level - 1,
-				       gfn, start, end);
-		if (r)
-			return r;
-		if (w->flags & X86_WALK_TABLE_POST) {
-			ctx->gfn = gfn;
-			ctx->level = level;
-			ctx->sptep = &table[i];
-			ctx->old = pte;
-			ctx->visit = X86_WALK_TABLE_POST;
-			r = w->cb(ctx);
-			if (r)
-				return r;
 		}
 	}
-	return 0;
 }
 
 /**
@@ -152,8 +183,8 @@ static int x86_mmu_walk_table(struct x86_walk_ctx *ctx,
  * @walker: the visitor, the visits it wants and the budget
  *
  * See X86_WALK_LEAF.  Entries are visited when they map any gfn of the
- * range, so a 2 MiB leaf is visited whole for one of its pages.  The
- * recursion is as deep as the tables (4 levels).
+ * range, so a 2 MiB leaf is visited whole for one of its pages, and each
+ * entry that points to a table before and after the walk of that table.
  *
  * Return: 0 once the range is walked; -EAGAIN if @walker's budget ran
  * out, with @walker->next the gfn to resume at; or what a visitor
@@ -162,17 +193,7 @@ static int x86_mmu_walk_table(struct x86_walk_ctx *ctx,
 int x86_mmu_walk_range(struct x86_mmu *mmu, int as_id, kvm_memslot_gfn_t start,
 		       kvm_memslot_gfn_t end, struct x86_walker *walker)
 {
-	struct x86_walk_ctx ctx = {
-		.mmu = mmu,
-		.as_id = as_id,
-		.arg = walker->arg,
-	};
-
-	end = min_t(u64, end, BIT_ULL(X86_MMU_GFN_BITS));
-	if (start >= end)
-		return 0;
-	return x86_mmu_walk_table(&ctx, walker, mmu->root[as_id],
-				  X86_MMU_LEVELS, 0, start, end);
+	return x86_walk(mmu, as_id, start, end, walker);
 }
 
 /* A table page goes back clean: page_private() held its MMIO epoch. */

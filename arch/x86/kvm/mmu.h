@@ -142,8 +142,10 @@ static inline bool x86_pte_is_table(const struct x86_mmu_fmt *fmt, u64 pte,
 }
 
 /*
- * The one table walker: x86_mmu_walk_range() walks a gfn range with a
- * visitor (struct x86_walker).  Entries are visited in gfn order:
+ * The one table walker: every operation on the tables is a walk of a gfn
+ * range by x86_mmu_walk_range() with a visitor (struct x86_walker), from
+ * a one-gfn walk (translate, lookup, map, map_mmio) to a walk of all of an
+ * address space (audit, teardown).  Entries are visited in gfn order:
  *
  * X86_WALK_LEAF:       an entry that does not point to a table (a leaf,
  *                      an MMIO entry, garbage; with X86_WALK_EMPTY a zero

@@ -79,8 +79,8 @@ static u64 x86_mmu_pte_of_table(const struct x86_mmu_fmt *fmt, u64 *table)
  * The walk itself.  It is iterative, with the table and the entry walked
  * through at each level above the current one on the stack, so that it is
  * reentrant (a visitor may start a walk of its own) and can be inlined
- * where speed matters, turning the call of a constant visitor into a
- * direct one.  It reads entries with
+ * where it is on the vCPU's fast path (x86_mmu_walk()), turning the call
+ * of a constant visitor into a direct one.  It reads entries with
  * READ_ONCE() and follows table pointers by their address dependency, so
  * it also serves walks without mmu_lock.
  */
@@ -302,6 +302,25 @@ struct x86_mmu *x86_mmu_create(struct kvm_memslot_vm *vm)
 	return mmu;
 }
 
+/* The entry at one level, for x86_mmu_lookup(). */
+struct x86_lookup {
+	int level;
+	u64 *sptep;
+};
+
+/*
+ * The walk goes down through tables to the entry at lookup->level, and
+ * ends on the first other entry: a leaf or nothing above that level.
+ */
+static __always_inline int x86_lookup_visit(const struct x86_walk_ctx *ctx)
+{
+	struct x86_lookup *lookup = ctx->arg;
+
+	if (ctx->level == lookup->level)
+		lookup->sptep = ctx->sptep;
+	return 1;
+}
+
 /**
  * x86_mmu_lookup() - the entry for a gfn at a level, without creating tables
  * @mmu:   the tables; mmu_lock held
@@ -315,19 +334,16 @@ struct x86_mmu *x86_mmu_create(struct kvm_memslot_vm *vm)
 u64 *x86_mmu_lookup(struct x86_mmu *mmu, int as_id, kvm_memslot_gfn_t gfn,
 		    int level)
 {
-	u64 *table = mmu->root[as_id];
-	int lvl;
+	struct x86_lookup lookup = { .level = level };
+	struct x86_walker walker = {
+		.cb = x86_lookup_visit,
+		.arg = &lookup,
+		.flags = X86_WALK_LEAF | X86_WALK_EMPTY,
+		.level = level,
+	};
 
-	if (gfn >> X86_MMU_GFN_BITS)
-		return NULL;
-	for (lvl = X86_MMU_LEVELS; lvl > level; lvl--) {
-		u64 pte = READ_ONCE(table[x86_mmu_index(gfn, lvl)]);
-
-		if (!x86_pte_present(mmu->fmt, pte) || x86_pte_is_leaf(pte, lvl))
-			return NULL;
-		table = x86_mmu_pte_table(pte);
-	}
-	return &table[x86_mmu_index(gfn, level)];
+	x86_walk(mmu, as_id, gfn, gfn + 1, &walker);
+	return lookup.sptep;
 }
 
 /* The MMIO epoch of the last-level table that holds @sptep. */
@@ -359,6 +375,82 @@ bool x86_mmu_mmio_is_current(const u64 *sptep, u64 pte, u64 generation)
 				    READ_ONCE(*x86_mmio_epoch_of(sptep)));
 }
 
+/* One simulated access, for x86_mmu_walk(). */
+struct x86_translate {
+	kvm_memslot_gfn_t gfn;
+	bool write;
+	u64 generation;
+	unsigned long pfn;
+	enum kvm_memslot_walk_result result;
+};
+
+/* What the visitor of a translation returns: it ends every walk. */
+#define X86_TRANSLATE_DONE	1
+#define X86_TRANSLATE_AGAIN	2
+
+/*
+ * An MMIO entry a translation ended on, without mmu_lock: it reports MMIO
+ * only if the entry is of @t->generation and of its table's epoch.
+ */
+static int x86_translate_mmio(const struct x86_walk_ctx *ctx,
+			      struct x86_translate *t)
+{
+	unsigned long *table_epoch = x86_mmio_epoch_of(ctx->sptep);
+	unsigned long epoch = READ_ONCE(*table_epoch);
+
+	/*
+	 * Pairs with the first smp_wmb() of x86_mmio_visit(): entries of
+	 * an older epoch are cleared before the table's epoch moves on, so
+	 * the entry as read again here is not older than @epoch.
+	 */
+	smp_rmb();
+	if (READ_ONCE(*ctx->sptep) != ctx->old)
+		return X86_TRANSLATE_AGAIN;
+	/*
+	 * Pairs with the second smp_wmb() of x86_mmio_visit(): an entry
+	 * of a newer epoch is written after the epoch, so reading it means
+	 * reading that epoch here, and no match.
+	 */
+	smp_rmb();
+	if (READ_ONCE(*table_epoch) == epoch &&
+	    x86_mmio_gen_matches(ctx->old, t->generation, epoch))
+		t->result = KVM_MEMSLOT_WALK_MMIO;
+	return X86_TRANSLATE_DONE;
+}
+
+/*
+ * The entry that ends the walk of one access: a leaf used as hardware
+ * uses it (A set, and D on a write), or an MMIO entry, or a miss.
+ */
+static __always_inline int x86_translate_visit(const struct x86_walk_ctx *ctx)
+{
+	const struct x86_mmu_fmt *fmt = ctx->mmu->fmt;
+	struct x86_translate *t = ctx->arg;
+	u64 pte = ctx->old, new;
+
+	t->result = KVM_MEMSLOT_WALK_MISS;
+	if (x86_pte_is_mmio(fmt, pte))
+		return ctx->level == 1 ? x86_translate_mmio(ctx, t) :
+					 X86_TRANSLATE_DONE;
+	if (!x86_pte_present(fmt, pte) || (t->write && !(pte & X86_PTE_WRITABLE)))
+		return X86_TRANSLATE_DONE;
+
+	/*
+	 * Set A (and D) only on the entry as read: if the MMU changed it
+	 * meanwhile, walk again rather than bring back permissions it just
+	 * took away.
+	 */
+	new = pte | fmt->accessed | (t->write ? fmt->dirty : 0);
+	if (new != pte && !try_cmpxchg(ctx->sptep, &pte, new))
+		return X86_TRANSLATE_AGAIN;
+
+	t->pfn = x86_pte_pfn(pte);
+	if (ctx->level == 2)
+		t->pfn += t->gfn & (X86_MMU_LARGE_PAGES - 1);
+	t->result = KVM_MEMSLOT_WALK_HIT;
+	return X86_TRANSLATE_DONE;
+}
+
 /**
  * x86_mmu_walk() - simulate the hardware walk of one guest access
  * @vm:         the VM
@@ -368,8 +460,9 @@ bool x86_mmu_mmio_is_current(const u64 *sptep, u64 pte, u64 generation)
  * @generation: generation of the address space's current slot set
  * @pfn:        on a hit, the host frame (the byte offset is the caller's)
  *
- * Runs in simulated guest mode without mmu_lock.  Like hardware, sets the
- * accessed flag of the leaf it uses, and the dirty flag on a write.
+ * Runs in simulated guest mode without mmu_lock: a one-gfn walk whose
+ * visitor sees the entry that ends it.  Like hardware, sets the accessed
+ * flag of the leaf it uses, and the dirty flag on a write.
  *
  * Return: HIT, MMIO for an MMIO entry of @generation, else MISS.
  */
@@ -379,108 +472,86 @@ enum kvm_memslot_walk_result x86_mmu_walk(struct kvm_memslot_vm *vm,
 {
 	/* Pairs with the release that published the tables. */
 	struct x86_mmu *mmu = smp_load_acquire(&vm->arch);
-	kvm_memslot_gfn_t gfn = gpa >> PAGE_SHIFT;
-	const struct x86_mmu_fmt *fmt;
-	int level = X86_MMU_LEVELS;
-	u64 *table, epoch = 0;
+	struct x86_translate t = {
+		.gfn = gpa >> PAGE_SHIFT,
+		.write = write,
+		.generation = generation,
+		.result = KVM_MEMSLOT_WALK_MISS,
+	};
+	struct x86_walker walker = {
+		.cb = x86_translate_visit,
+		.arg = &t,
+		.flags = X86_WALK_LEAF,
+	};
+	int r;
 
-	if (!mmu || as_id < 0 || as_id >= X86_NR_ADDRESS_SPACES ||
-	    gfn >> X86_MMU_GFN_BITS)
+	if (!mmu || as_id < 0 || as_id >= X86_NR_ADDRESS_SPACES)
 		return KVM_MEMSLOT_WALK_MISS;
-	fmt = mmu->fmt;
-
-	table = mmu->root[as_id];
-	for (;;) {
-		u64 *sptep = &table[x86_mmu_index(gfn, level)];
-		u64 pte, new;
-
-		if (level == 1) {
-			epoch = READ_ONCE(*x86_mmio_epoch_of(sptep));
-			/*
-			 * Pairs with the first smp_wmb() of
-			 * x86_mmu_map_mmio(): entries of an older epoch
-			 * are cleared before the table's epoch moves on.
-			 */
-			smp_rmb();
-		}
-		pte = READ_ONCE(*sptep);
-		if (x86_pte_is_mmio(fmt, pte)) {
-			if (level != 1)
-				return KVM_MEMSLOT_WALK_MISS;
-			/*
-			 * Pairs with the second smp_wmb() of
-			 * x86_mmu_map_mmio(): an entry of a newer epoch
-			 * is written after the epoch, so reading it means
-			 * reading that epoch here, and no match.
-			 */
-			smp_rmb();
-			if (READ_ONCE(*x86_mmio_epoch_of(sptep)) != epoch)
-				return KVM_MEMSLOT_WALK_MISS;
-			return x86_mmio_gen_matches(pte, generation, epoch) ?
-			       KVM_MEMSLOT_WALK_MMIO : KVM_MEMSLOT_WALK_MISS;
-		}
-		if (!x86_pte_present(fmt, pte))
-			return KVM_MEMSLOT_WALK_MISS;
-		if (!x86_pte_is_leaf(pte, level)) {
-			table = x86_mmu_pte_table(pte);
-			level--;
-			continue;
-		}
-		if (write && !(pte & X86_PTE_WRITABLE))
-			return KVM_MEMSLOT_WALK_MISS;
-
-		/*
-		 * Set A (and D) only on the entry as read: if the MMU changed
-		 * it meanwhile, read it again rather than bring back
-		 * permissions it just took away.
-		 */
-		new = pte | fmt->accessed | (write ? fmt->dirty : 0);
-		if (new != pte && !try_cmpxchg(sptep, &pte, new))
-			continue;
-
-		*pfn = x86_pte_pfn(pte);
-		if (level == 2)
-			*pfn += gfn & (X86_MMU_LARGE_PAGES - 1);
-		return KVM_MEMSLOT_WALK_HIT;
-	}
+	/* A walk that ends on no entry (r == 0) is a miss. */
+	do {
+		r = x86_walk(mmu, as_id, t.gfn, t.gfn + 1, &walker);
+	} while (r == X86_TRANSLATE_AGAIN);
+	if (t.result == KVM_MEMSLOT_WALK_HIT)
+		*pfn = t.pfn;
+	return t.result;
 }
 
-/*
- * The entry for @gfn at @level, creating the tables above it from
- * @cache.  A 2 MiB leaf on the way is zapped to make room for a table,
- * and *@flush set: the other pages of its frame lose their translation.
+/**
+ * struct x86_map - a leaf to install, for x86_mmu_map()
+ * @cache:    where missing tables come from
+ * @level:    level of @pte
+ * @pte:      the leaf
+ * @flush:    a present entry was removed: flush before mmu_lock is dropped
+ * @detached: a table of 4 KiB entries @pte replaced, to free after the flush
  */
-static u64 *x86_mmu_descend(struct x86_mmu *mmu,
-			    const struct kvm_memory_slot *slot,
-			    kvm_memslot_gfn_t gfn, int level,
-			    struct kvm_memslot_mmu_cache *cache, bool *flush)
+struct x86_map {
+	struct kvm_memslot_mmu_cache *cache;
+	int level;
+	u64 pte;
+	bool flush;
+	u64 *detached;
+};
+
+/*
+ * The walk goes down through tables to the leaf's level and visits every
+ * other entry on its way.  Above that level, an entry that is not a table
+ * is replaced by a new table from the cache, which the walker then walks:
+ * a 2 MiB leaf on the way is zapped (the other pages of its frame lose
+ * their translation).  At the leaf's level, whatever is there is
+ * replaced; a table of 4 KiB entries is detached whole, and its entries
+ * (translations of this slot, or MMIO ones) go with it.
+ */
+static __always_inline int x86_map_visit(const struct x86_walk_ctx *ctx)
 {
-	const struct x86_mmu_fmt *fmt = mmu->fmt;
-	u64 *table = mmu->root[slot->as_id];
-	int lvl;
+	struct x86_mmu *mmu = ctx->mmu;
+	struct x86_map *map = ctx->arg;
+	u64 *child;
 
-	for (lvl = X86_MMU_LEVELS; lvl > level; lvl--) {
-		u64 *sptep = &table[x86_mmu_index(gfn, lvl)];
-		u64 pte = READ_ONCE(*sptep);
-		u64 *child;
-
-		if (x86_pte_present(fmt, pte) && x86_pte_is_leaf(pte, lvl)) {
-			WRITE_ONCE(*sptep, 0);
-			*flush = true;
-			pte = 0;
+	if (ctx->level == map->level) {
+		if (x86_pte_is_table(mmu->fmt, ctx->old, ctx->level)) {
+			map->detached = x86_mmu_pte_table(ctx->old);
+			map->flush = true;
 		}
-		if (!x86_pte_present(fmt, pte)) {
-			child = kvm_memslot_mmu_cache_alloc(cache);
-			if (!child)
-				return ERR_PTR(-ENOMEM);
-			mmu->nr_tables++;
-			pte = x86_mmu_pte_of_table(fmt, child);
-			/* A walker that finds the table finds it zeroed. */
-			smp_store_release(sptep, pte);
-		}
-		table = x86_mmu_pte_table(pte);
+		/*
+		 * A walker setting A/D on the entry being replaced fails its
+		 * cmpxchg and walks again.
+		 */
+		WRITE_ONCE(*ctx->sptep, map->pte);
+		return 0;
 	}
-	return &table[x86_mmu_index(gfn, level)];
+
+	if (x86_pte_present(mmu->fmt, ctx->old)) {
+		WRITE_ONCE(*ctx->sptep, 0);
+		map->flush = true;
+	}
+	/* Only an empty cache fails; tables made so far stay. */
+	child = kvm_memslot_mmu_cache_alloc(map->cache);
+	if (!child)
+		return -ENOMEM;
+	mmu->nr_tables++;
+	/* A walker that finds the table finds it zeroed. */
+	smp_store_release(ctx->sptep, x86_mmu_pte_of_table(mmu->fmt, child));
+	return 0;
 }
 
 /*
@@ -532,10 +603,14 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		kvm_memslot_gfn_t gfn, unsigned long pfn, bool writable,
 		int level, struct kvm_memslot_mmu_cache *cache)
 {
-	const struct x86_mmu_fmt *fmt;
-	u64 *sptep, pte, *detached = NULL;
+	struct x86_map map = { .cache = cache };
+	struct x86_walker walker = {
+		.cb = x86_map_visit,
+		.arg = &map,
+		.flags = X86_WALK_LEAF | X86_WALK_EMPTY,
+	};
 	struct x86_mmu *mmu;
-	bool flush = false;
+	int r;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	if (kvm_memslot_is_invalid(slot))
@@ -548,7 +623,6 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 	mmu = vm->arch;
 	if (!mmu)
 		return -ENOMEM;
-	fmt = mmu->fmt;
 
 	if (slot->flags & KVM_MEM_READONLY)
 		writable = false;
@@ -559,49 +633,82 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 		pfn = ALIGN_DOWN(pfn, X86_MMU_LARGE_PAGES);
 	}
 
-	/* Only an empty cache fails; tables made so far stay. */
-	sptep = x86_mmu_descend(mmu, slot, gfn, level, cache, &flush);
-	if (IS_ERR(sptep)) {
-		if (flush)
-			x86_mmu_flush_remote_tlbs(vm);
-		return PTR_ERR(sptep);
-	}
-
-	pte = READ_ONCE(*sptep);
-	/*
-	 * A 2 MiB leaf over a table of 4 KiB entries: the table is detached
-	 * whole, and its entries (translations of this slot, or MMIO ones)
-	 * go with it.
-	 */
-	if (level == 2 && x86_pte_present(fmt, pte) && !(pte & X86_PTE_LARGE)) {
-		detached = x86_mmu_pte_table(pte);
-		WRITE_ONCE(*sptep, 0);
-		flush = true;
-	}
-
-	pte = ((u64)pfn << PAGE_SHIFT) | fmt->leaf;
+	map.level = level;
+	walker.level = level;
+	map.pte = ((u64)pfn << PAGE_SHIFT) | mmu->fmt->leaf;
 	if (writable)
-		pte |= X86_PTE_WRITABLE;
+		map.pte |= X86_PTE_WRITABLE;
 	if (level == 2)
-		pte |= X86_PTE_LARGE;
-	/*
-	 * A walker setting A/D on the entry being replaced fails its cmpxchg
-	 * and reads this one.
-	 */
-	WRITE_ONCE(*sptep, pte);
+		map.pte |= X86_PTE_LARGE;
+	r = x86_walk(mmu, slot->as_id, gfn, gfn + 1, &walker);
 
 	/*
 	 * Before mmu_lock is dropped, so that nothing the removed entries
 	 * mapped can be unmapped from the host (an invalidation takes
 	 * mmu_lock) while a vCPU still reaches it through them.
 	 */
-	if (flush)
+	if (map.flush)
 		x86_mmu_flush_remote_tlbs(vm);
-	if (detached) {
-		x86_mmu_free_table(detached);
+	if (map.detached) {
+		x86_mmu_free_table(map.detached);
 		mmu->nr_tables--;
 	}
+	return r;
+}
+
+/* Clears the MMIO entries of a table whose epoch is over. */
+static int x86_mmio_clear_visit(const struct x86_walk_ctx *ctx)
+{
+	if (x86_pte_is_mmio(ctx->mmu->fmt, ctx->old))
+		WRITE_ONCE(*ctx->sptep, 0);
 	return 0;
+}
+
+/*
+ * Down through existing tables only: any other entry above the last level
+ * ends the walk, and so does the last-level entry, which gets the MMIO
+ * entry (@ctx->arg) unless it translates.
+ */
+static int x86_mmio_visit(const struct x86_walk_ctx *ctx)
+{
+	u64 generation = *(u64 *)ctx->arg;
+	u64 epoch = X86_MMIO_GEN_EPOCH(generation);
+	struct x86_mmu *mmu = ctx->mmu;
+	unsigned long *table_epoch;
+
+	if (ctx->level != 1 || x86_pte_present(mmu->fmt, ctx->old))
+		return 1;
+
+	/*
+	 * All MMIO entries of a table belong to the table's epoch, so the
+	 * generation field never has to be compared across a wrap.  The
+	 * first entry of a newer epoch (every 2^11 updates) clears the old
+	 * ones of this one table first, with a walk of its gfns: bounded
+	 * work, and tables nobody caches in again keep stale entries that no
+	 * walk honours.  A late caller of an older epoch caches nothing.
+	 */
+	table_epoch = x86_mmio_epoch_of(ctx->sptep);
+	if (epoch < *table_epoch)
+		return 1;
+	if (epoch > *table_epoch) {
+		kvm_memslot_gfn_t frame = ALIGN_DOWN(ctx->gfn, X86_MMU_LARGE_PAGES);
+		struct x86_walker clear = {
+			.cb = x86_mmio_clear_visit,
+			.flags = X86_WALK_LEAF,
+		};
+
+		x86_mmu_walk_range(mmu, ctx->as_id, frame,
+				   frame + X86_MMU_LARGE_PAGES, &clear);
+		/* Pairs with the first smp_rmb() of x86_translate_mmio(). */
+		smp_wmb();
+		WRITE_ONCE(*table_epoch, epoch);
+		/* Pairs with the second smp_rmb() of x86_translate_mmio(). */
+		smp_wmb();
+	}
+
+	WRITE_ONCE(*ctx->sptep, mmu->fmt->mmio_value |
+		   (X86_MMIO_GEN_FIELD(generation) << X86_MMIO_GEN_SHIFT));
+	return 1;
 }
 
 /**
@@ -623,50 +730,20 @@ int x86_mmu_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot,
 int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 		     kvm_memslot_gfn_t gfn, u64 generation)
 {
-	u64 epoch = X86_MMIO_GEN_EPOCH(generation);
-	unsigned long *table_epoch;
+	struct x86_walker walker = {
+		.cb = x86_mmio_visit,
+		.arg = &generation,
+		.flags = X86_WALK_LEAF | X86_WALK_EMPTY,
+	};
 	struct x86_mmu *mmu;
-	u64 *sptep, *table;
-	unsigned int i;
 
 	lockdep_assert_held(&vm->mmu_lock);
-	if (generation & 1 || as_id < 0 || as_id >= X86_NR_ADDRESS_SPACES ||
-	    gfn >> X86_MMU_GFN_BITS)
+	if (generation & 1 || as_id < 0 || as_id >= X86_NR_ADDRESS_SPACES)
 		return 0;
 
 	mmu = vm->arch;
-	if (!mmu)
-		return 0;
-
-	sptep = x86_mmu_lookup(mmu, as_id, gfn, 1);
-	if (!sptep || x86_pte_present(mmu->fmt, READ_ONCE(*sptep)))
-		return 0;
-
-	/*
-	 * All MMIO entries of a table belong to the table's epoch, so the
-	 * generation field never has to be compared across a wrap.  The
-	 * first entry of a newer epoch (every 2^11 updates) clears the old
-	 * ones of this one table first: bounded work, and tables nobody
-	 * caches in again keep stale entries that no walk honours.  A late
-	 * caller of an older epoch caches nothing.
-	 */
-	table_epoch = x86_mmio_epoch_of(sptep);
-	if (epoch < *table_epoch)
-		return 0;
-	if (epoch > *table_epoch) {
-		table = sptep - x86_mmu_index(gfn, 1);
-		for (i = 0; i < X86_MMU_ENTRIES; i++)
-			if (x86_pte_is_mmio(mmu->fmt, READ_ONCE(table[i])))
-				WRITE_ONCE(table[i], 0);
-		/* Pairs with the first smp_rmb() of x86_mmu_walk(). */
-		smp_wmb();
-		WRITE_ONCE(*table_epoch, epoch);
-		/* Pairs with the second smp_rmb() of x86_mmu_walk(). */
-		smp_wmb();
-	}
-
-	WRITE_ONCE(*sptep, mmu->fmt->mmio_value |
-		   (X86_MMIO_GEN_FIELD(generation) << X86_MMIO_GEN_SHIFT));
+	if (mmu)
+		x86_mmu_walk_range(mmu, as_id, gfn, gfn + 1, &walker);
 	return 0;
 }
 

@@ -1151,6 +1151,33 @@ static void test_walker_budget_resumes(void **state)
 		assert_visit(&log, 1 + g, X86_WALK_LEAF, 1, base + LARGE + 3 * g);
 }
 
+/* Harvesting write-protects the pages of the mask's set bits, no others. */
+static void test_protect_gfns_mask(void **state)
+{
+	const struct kvm_memory_slot *s;
+	u64 base = 0x1000, g;
+
+	assert_int_equal(tvm_set(vm, SLOT(0, 0), KVM_MEM_LOG_DIRTY_PAGES, GPA(base),
+				 128 * PG, TEST_HVA(0)), 0);
+	s = slot(0, 0);
+	for (g = 60; g < 128; g++) {
+		set_bit(g, s->dirty_bitmap);
+		map(s, base + g, true, 1);
+	}
+	/* Bits 1, 5 and 63 of a mask at offset 64: pages 65, 69 and 127. */
+	assert_true(protect(s, 64, BIT(1) | BIT(5) | BIT(63)));
+	for (g = 60; g < 128; g++) {
+		bool wp = g == 65 || g == 69 || g == 127;
+
+		assert_int_equal(!(pte_val(0, base + g, 1) & X86_PTE_WRITABLE), wp);
+	}
+	/* Past the slot's end: nothing. */
+	assert_false(protect(s, 100, ~0UL << 28));
+	assert_false(protect(s, 128, ~0UL));
+	assert_false(protect(s, 64, 0));
+	assert_int_equal(audit(), 0);
+}
+
 #define X86_TEST(fn) \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, (void *)ops)
 
@@ -1182,6 +1209,7 @@ static int run(const struct kvm_memslot_ops *ops)
 		X86_TEST(test_walker_order_and_flags),
 		X86_TEST(test_walker_lowest_level),
 		X86_TEST(test_walker_budget_resumes),
+		X86_TEST(test_protect_gfns_mask),
 	};
 
 	return _cmocka_run_group_tests(ops->name, tests, ARRAY_SIZE(tests), NULL, NULL);

@@ -289,6 +289,38 @@ bool x86_rmap_test_age_range(struct kvm_memslot_vm *vm,
 }
 
 /**
+ * struct x86_protect_gfns - pages to write-protect again
+ * @first: the gfn bit 0 of @mask stands for
+ * @mask:  the pages, from @first on
+ * @flush: a translation changed
+ */
+struct x86_protect_gfns {
+	kvm_memslot_gfn_t first;
+	unsigned long mask;
+	bool flush;
+};
+
+static int x86_protect_gfns_visit(const struct x86_walk_ctx *ctx)
+{
+	struct x86_protect_gfns *p = ctx->arg;
+
+	if (!x86_visit_is_leaf(ctx))
+		return 0;
+	/*
+	 * The walk spans from the first page of the mask to the last, at
+	 * most BITS_PER_LONG pages: a 2 MiB leaf it meets holds one of them.
+	 */
+	if (ctx->level == 2) {
+		WRITE_ONCE(*ctx->sptep, 0);
+		p->flush = true;
+	} else if ((p->mask & BIT(ctx->gfn - p->first)) &&
+		   (x86_pte_clear(ctx->sptep, X86_PTE_WRITABLE) & X86_PTE_WRITABLE)) {
+		p->flush = true;
+	}
+	return 0;
+}
+
+/**
  * x86_rmap_protect_gfns() - the protect_dirty_gfns hook
  * @vm:         the VM; mmu_lock held
  * @slot:       a dirty-logged slot
@@ -305,31 +337,24 @@ bool x86_rmap_protect_gfns(struct kvm_memslot_vm *vm,
 			   const struct kvm_memory_slot *slot,
 			   kvm_memslot_gfn_t gfn_offset, unsigned long mask)
 {
+	struct x86_protect_gfns p = {
+		.first = slot->base_gfn + gfn_offset,
+		.mask = mask,
+	};
+	struct x86_walker walker = {
+		.cb = x86_protect_gfns_visit,
+		.arg = &p,
+		.flags = X86_WALK_LEAF,
+	};
 	struct x86_mmu *mmu = vm->arch;
-	bool flush = false;
+	kvm_memslot_gfn_t start, end;
 
 	lockdep_assert_held(&vm->mmu_lock);
-	if (!mmu)
+	if (!mmu || !mask || gfn_offset >= slot->npages)
 		return false;
 
-	while (mask) {
-		kvm_memslot_gfn_t offset = gfn_offset + __ffs(mask);
-		kvm_memslot_gfn_t gfn = slot->base_gfn + offset;
-		u64 *sptep;
-
-		mask &= mask - 1;
-		if (offset >= slot->npages)
-			break;
-		sptep = x86_mmu_lookup(mmu, slot->as_id, gfn, 1);
-		if (sptep && x86_pte_present(mmu->fmt, READ_ONCE(*sptep)) &&
-		    (x86_pte_clear(sptep, X86_PTE_WRITABLE) & X86_PTE_WRITABLE))
-			flush = true;
-		sptep = x86_mmu_lookup(mmu, slot->as_id, gfn, 2);
-		if (sptep && x86_pte_present(mmu->fmt, READ_ONCE(*sptep)) &&
-		    (READ_ONCE(*sptep) & X86_PTE_LARGE)) {
-			WRITE_ONCE(*sptep, 0);
-			flush = true;
-		}
-	}
-	return flush;
+	start = p.first + __ffs(mask);
+	end = min(p.first + __fls(mask) + 1, kvm_memslot_end(slot));
+	x86_mmu_walk_range(mmu, slot->as_id, start, end, &walker);
+	return p.flush;
 }

@@ -73,18 +73,35 @@ const struct kvm_memslot_ops test_ops_64k = {
 
 unsigned int test_page_shift = PAGE_SHIFT;
 
-struct kvm_memslot_vm *tvm_create(const struct kvm_memslot_ops *ops, void *arch)
+void tvm_baseline_take(struct tvm_baseline *b)
 {
-	struct test_vm *t;
-
 	harness_rcu_register_thread();
 	harness_rcu_reset_reader();
-	/* Earlier tests' deferred frees must not blur this one's count. */
 	harness_quiesce();
+	b->alloc_live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
+	b->warns = __atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST);
+}
+
+void tvm_baseline_check(const struct tvm_baseline *b, const char *what)
+{
+	long live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
+
+	if (live != b->alloc_live)
+		fail_msg("leak: %ld allocation(s) still live after %s",
+			 live - b->alloc_live, what);
+	assert_int_equal(__atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST),
+			 b->warns);
+}
+
+struct kvm_memslot_vm *tvm_create(const struct kvm_memslot_ops *ops, void *arch)
+{
+	struct tvm_baseline base;
+	struct test_vm *t;
+
+	tvm_baseline_take(&base);
 	t = calloc(1, sizeof(*t));
 	assert_non_null(t);
-	t->alloc_base = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
-	t->warn_base = __atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST);
+	t->base = base;
 	assert_int_equal(kvm_memslot_vm_init(&t->vm, ops, arch), 0);
 	test_page_shift = ops->page_shift;
 	return &t->vm;
@@ -95,13 +112,12 @@ void tvm_assert_no_warn(struct kvm_memslot_vm *vm)
 	struct test_vm *t = container_of(vm, struct test_vm, vm);
 
 	assert_int_equal(__atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST),
-			 t->warn_base);
+			 t->base.warns);
 }
 
 void tvm_destroy(struct kvm_memslot_vm *vm)
 {
 	struct test_vm *t = container_of(vm, struct test_vm, vm);
-	long live;
 
 	harness_rcu_reset_reader();
 	kvm_memslot_vm_destroy(vm);
@@ -109,11 +125,7 @@ void tvm_destroy(struct kvm_memslot_vm *vm)
 	 * Checked before any extra quiescing of ours: vm_destroy itself must
 	 * have waited for every deferred free of this VM.
 	 */
-	live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
-	if (live != t->alloc_base)
-		fail_msg("leak: %ld allocation(s) still live after kvm_memslot_vm_destroy",
-			 live - t->alloc_base);
-	tvm_assert_no_warn(vm);
+	tvm_baseline_check(&t->base, "kvm_memslot_vm_destroy");
 	harness_quiesce();
 	free(t);
 }
@@ -288,5 +300,20 @@ unsigned int tvm_nr_slots(struct kvm_memslot_vm *vm, int as_id)
 
 	n = kvm_memslots_get(vm, as_id)->nr_slots;
 	srcu_read_unlock(&vm->srcu, idx);
+	return n;
+}
+
+unsigned long tvm_audit(struct kvm_memslot_vm *vm)
+{
+	unsigned long n;
+	int idx;
+
+	mutex_lock(&vm->slots_lock);
+	idx = srcu_read_lock(&vm->srcu);
+	spin_lock(&vm->mmu_lock);
+	n = vm->ops->audit(vm);
+	spin_unlock(&vm->mmu_lock);
+	srcu_read_unlock(&vm->srcu, idx);
+	mutex_unlock(&vm->slots_lock);
 	return n;
 }

@@ -49,10 +49,23 @@ extern const struct kvm_memslot_ops test_ops_arm64;
  */
 extern const struct kvm_memslot_ops test_ops_64k;
 
+/* What a test VM is held to when it is destroyed: the counts before it. */
+struct tvm_baseline {
+	long alloc_live;		/* harness_alloc_live */
+	unsigned long warns;		/* harness_warn_count */
+};
+
+/*
+ * Register the calling thread with the harness, let earlier tests'
+ * deferred frees finish so they do not blur the count, and take it.
+ */
+void tvm_baseline_take(struct tvm_baseline *b);
+/* Assert that nothing allocated since @b is live and no WARN fired. */
+void tvm_baseline_check(const struct tvm_baseline *b, const char *what);
+
 struct test_vm {
 	struct kvm_memslot_vm vm;
-	long alloc_base;		/* harness_alloc_live before init */
-	unsigned long warn_base;
+	struct tvm_baseline base;
 };
 
 /* Create a VM (asserts success); register the calling thread with liburcu. */
@@ -118,6 +131,8 @@ const struct kvm_memory_slot *tvm_find_id(struct kvm_memslot_vm *vm, int as_id, 
 const struct kvm_memory_slot *tvm_find_gfn(struct kvm_memslot_vm *vm, int as_id, u64 gfn);
 u64 tvm_generation(struct kvm_memslot_vm *vm, int as_id);
 unsigned int tvm_nr_slots(struct kvm_memslot_vm *vm, int as_id);
+/* The backend's audit, run as the audit ioctl runs it: every lock held. */
+unsigned long tvm_audit(struct kvm_memslot_vm *vm);
 
 /* Assert the WARN counter has not moved since the VM was created. */
 void tvm_assert_no_warn(struct kvm_memslot_vm *vm);

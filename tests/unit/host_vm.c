@@ -7,8 +7,7 @@
 struct test_host_vm {
 	struct kvm_memslot_host_vm host;
 	struct mm_struct mm;
-	long alloc_base;		/* harness_alloc_live before init */
-	unsigned long warn_base;
+	struct tvm_baseline base;
 };
 
 static struct test_host_vm *to_thvm(struct kvm_memslot_host_vm *vm)
@@ -19,15 +18,13 @@ static struct test_host_vm *to_thvm(struct kvm_memslot_host_vm *vm)
 struct kvm_memslot_host_vm *thvm_create(const struct kvm_memslot_ops *ops,
 					void *arch)
 {
+	struct tvm_baseline base;
 	struct test_host_vm *t;
 
-	harness_rcu_register_thread();
-	harness_rcu_reset_reader();
-	harness_quiesce();
+	tvm_baseline_take(&base);
 	t = calloc(1, sizeof(*t));
 	assert_non_null(t);
-	t->alloc_base = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
-	t->warn_base = __atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST);
+	t->base = base;
 	assert_int_equal(kvm_memslot_vm_init(&t->host.core, ops, arch), 0);
 	harness_mm_init(&t->mm);
 	t->host.mm = &t->mm;
@@ -43,17 +40,11 @@ struct mm_struct *thvm_mm(struct kvm_memslot_host_vm *vm)
 void thvm_destroy(struct kvm_memslot_host_vm *vm)
 {
 	struct test_host_vm *t = to_thvm(vm);
-	long live;
 
 	harness_rcu_reset_reader();
 	kvm_memslot_mmu_notifier_unregister(vm);
 	kvm_memslot_vm_destroy(&vm->core);
-	live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
-	if (live != t->alloc_base)
-		fail_msg("leak: %ld allocation(s) still live after kvm_memslot_vm_destroy",
-			 live - t->alloc_base);
-	assert_int_equal(__atomic_load_n(&harness_warn_count, __ATOMIC_SEQ_CST),
-			 t->warn_base);
+	tvm_baseline_check(&t->base, "kvm_memslot_vm_destroy");
 	harness_quiesce();
 	free(t);
 }

@@ -148,22 +148,6 @@ static bool translated(u64 gpa, bool write)
 	return res == KVM_MEMSLOT_WALK_HIT;
 }
 
-/* The backend's audit of its tables against the slots and the host. */
-static unsigned long audit_vm(void)
-{
-	unsigned long n;
-	int idx;
-
-	mutex_lock(&vm->slots_lock);
-	idx = srcu_read_lock(&vm->srcu);
-	spin_lock(&vm->mmu_lock);
-	n = vm->ops->audit(vm);
-	spin_unlock(&vm->mmu_lock);
-	srcu_read_unlock(&vm->srcu, idx);
-	mutex_unlock(&vm->slots_lock);
-	return n;
-}
-
 static void read_write_reach_host_bytes(void **state)
 {
 	struct kvm_memslot_access acc;
@@ -194,7 +178,7 @@ static void read_write_reach_host_bytes(void **state)
 	memset(got, 0, sizeof(got));
 	assert_int_equal(vaccess(GPA(RAM_GFN + 5) + PG - 24, got, 64, false, &acc), 0);
 	assert_memory_equal(got, want, 64);
-	assert_int_equal(audit_vm(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void no_slot_exits_mmio(void **state)
@@ -291,7 +275,7 @@ static void dirty_log_records_writes(void **state)
 	/* ...until the next write, which the harvest made fault again. */
 	assert_int_equal(vaccess(GPA(LOG_GFN + 3), buf, 8, true, &acc), 0);
 	assert_int_equal(get_dirty(), BIT(3));
-	assert_int_equal(audit_vm(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void invalidation_refaults_new_page(void **state)
@@ -324,7 +308,7 @@ static void invalidation_refaults_new_page(void **state)
 	assert_memory_equal(buf, want, 16);
 	assert_true(fake_pfn(hva) != old_pfn);
 	assert_int_equal(fake_ref(old_pfn), 0);
-	assert_int_equal(audit_vm(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 /* An access run by another thread while slot 3 moves. */
@@ -404,7 +388,7 @@ static void fault_waits_during_move(void **state)
 	/* The old place is a hole now. */
 	assert_int_equal(vaccess(GPA(MOV_GFN + 1), want, 16, false, &acc), 0);
 	assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_MMIO);
-	assert_int_equal(audit_vm(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 #define T(fn)	cmocka_unit_test_setup_teardown(fn, setup, teardown)

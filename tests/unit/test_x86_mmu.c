@@ -201,22 +201,6 @@ static unsigned long nr_leaves(const struct kvm_memory_slot *s, int level)
 	return c.n;
 }
 
-/* Run the audit as the audit ioctl does: every lock held. */
-static unsigned long audit(void)
-{
-	unsigned long n;
-	int idx;
-
-	mutex_lock(&vm->slots_lock);
-	idx = srcu_read_lock(&vm->srcu);
-	spin_lock(&vm->mmu_lock);
-	n = vm->ops->audit(vm);
-	spin_unlock(&vm->mmu_lock);
-	srcu_read_unlock(&vm->srcu, idx);
-	mutex_unlock(&vm->slots_lock);
-	return n;
-}
-
 static bool range_op(bool (*hook)(struct kvm_memslot_vm *,
 				  const struct kvm_memslot_gfn_range *),
 		     const struct kvm_memory_slot *s, u64 start, u64 end)
@@ -276,7 +260,7 @@ static void test_map_walk_4k(void **state)
 	else
 		assert_int_equal(e & 0x7, 0x7);
 	assert_int_equal(nr_leaves(s, 1), 1);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_write_permission_and_ad_bits(void **state)
@@ -303,7 +287,7 @@ static void test_write_permission_and_ad_bits(void **state)
 	assert_hit(s, gfn, true);
 	assert_true(pte_val(0, gfn, 1) & fmt->dirty);
 	assert_int_equal(nr_leaves(s, 1), 1);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_readonly_slot(void **state)
@@ -319,7 +303,7 @@ static void test_readonly_slot(void **state)
 	assert_false(pte_val(0, gfn, 1) & X86_PTE_WRITABLE);
 	assert_hit(s, gfn, false);
 	assert_miss(0, gfn, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_map_2m(void **state)
@@ -353,7 +337,7 @@ static void test_map_2m(void **state)
 	assert_int_equal(pfn, slot_pfn(s, base + LARGE + 1) + 1);
 	assert_int_equal(nr_leaves(s, 1), 1);
 	/* (The audit rightly objects to that pfn: the host maps another.) */
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 }
 
 static void test_2m_needs_whole_frame(void **state)
@@ -369,7 +353,7 @@ static void test_2m_needs_whole_frame(void **state)
 	assert_hit(s, base + 7, true);
 	assert_miss(0, base + 8, false);
 	assert_int_equal(nr_leaves(s, 2), 0);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_replace_4k_and_2m(void **state)
@@ -395,7 +379,7 @@ static void test_replace_4k_and_2m(void **state)
 	assert_int_equal(nr_leaves(s, 1), 0);
 	assert_int_equal(nr_leaves(s, 2), 1);
 	assert_hit(s, base + 2, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* And back: 4 KiB where the 2 MiB leaf is. */
 	map(s, base + 9, true, 1);
@@ -403,7 +387,7 @@ static void test_replace_4k_and_2m(void **state)
 	assert_int_equal(nr_leaves(s, 1), 1);
 	assert_hit(s, base + 9, true);
 	assert_miss(0, base + 2, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 	assert_int_equal(mmu()->nr_tables, tables);
 }
 
@@ -439,7 +423,7 @@ static void test_split_2m_flushes(void **state)
 	/* ...and none for a map that removes nothing. */
 	map(s, base + 10, true, 1);
 	assert_int_equal(flushes, f);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 /*
@@ -485,7 +469,7 @@ static void test_mmio_generation(void **state)
 	assert_int_not_equal(tvm_generation(vm, 0), gen);
 	assert_int_equal(walk(0, gfn, false, &pfn), KVM_MEMSLOT_WALK_MISS);
 	assert_int_equal(pte_val(0, gfn, 1), e);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* Refreshed in the new generation. */
 	gen = tvm_generation(vm, 0);
@@ -500,7 +484,7 @@ static void test_mmio_generation(void **state)
 	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, GPA(gfn), PG, TEST_HVA(PG)), 0);
 	map(slot(0, 1), gfn, true, 1);
 	assert_hit(slot(0, 1), gfn, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_mmio_epoch_wrap(void **state)
@@ -526,7 +510,7 @@ static void test_mmio_epoch_wrap(void **state)
 	assert_int_not_equal(pte_val(0, 0x9000, 1), 0);
 	assert_int_equal(walk_gen(0, 0x9000, false, next, &pfn), KVM_MEMSLOT_WALK_MISS);
 	assert_int_equal(walk_gen(0, 0x9000, false, next + 2, &pfn), KVM_MEMSLOT_WALK_MISS);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 	assert_int_equal(walk_gen(0, 0x7001, false, next, &pfn), KVM_MEMSLOT_WALK_MMIO);
 	assert_int_equal(walk_gen(0, 0x7001, false, gen, &pfn), KVM_MEMSLOT_WALK_MISS);
 	/* A late caller of the old epoch caches nothing. */
@@ -556,7 +540,7 @@ static void test_mmio_allocates_nothing(void **state)
 	assert_int_equal(map_mmio(0, 7, tvm_generation(vm, 0)), 0);
 	assert_int_equal(walk(0, 7, false, &pfn), KVM_MEMSLOT_WALK_MMIO);
 	assert_int_equal(mmu()->nr_tables, tables);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_delete_zaps_only_that_slot(void **state)
@@ -591,12 +575,12 @@ static void test_delete_zaps_only_that_slot(void **state)
 	}
 	assert_hit(c, cbase + 77, true);
 	assert_hit(slot(1, 0), abase, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* Deleting c zaps its 2 MiB leaf. */
 	assert_int_equal(tvm_set(vm, SLOT(0, 2), 0, GPA(cbase), 0, TEST_HVA(0)), 0);
 	assert_miss(0, cbase + 77, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_delete_unmapped_slot_no_flush(void **state)
@@ -615,7 +599,7 @@ static void test_delete_unmapped_slot_no_flush(void **state)
 	assert_int_equal(tvm_set(vm, SLOT(0, 0), 0, 0, 0, 0), 0);
 	assert_int_equal(flushes, f + 1);
 	assert_miss(0, 12345, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 /*
@@ -645,7 +629,7 @@ static void test_delete_in_batches_frees_tables(void **state)
 	/* The L1 tables held only that slot; the L3 and L2 tables may serve others. */
 	assert_int_equal(mmu()->nr_tables, roots + 2);
 	assert_miss(0, 5, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* 1 TiB: three pages mapped, then deleted. */
 	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 0, 1ULL << 40, TEST_HVA(0)), 0);
@@ -656,10 +640,10 @@ static void test_delete_in_batches_frees_tables(void **state)
 	map(s, npages - 1, true, 1);
 	assert_hit(s, npages - 1, true);
 	assert_int_equal(nr_leaves(s, 1), 3);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 0, 0, 0), 0);
 	assert_miss(0, npages / 2, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_move(void **state)
@@ -680,7 +664,7 @@ static void test_move(void **state)
 	assert_int_equal(nr_leaves(s, 1), 0);
 	map(s, to + 2, true, 1);
 	assert_hit(s, to + 2, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_dirty_log(void **state)
@@ -708,7 +692,7 @@ static void test_dirty_log(void **state)
 	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_hit(s, base + LARGE + 3, false);
 	assert_miss(0, base + LARGE + 3, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* No 2 MiB mapping while logging. */
 	map(s, base + 5, false, 2);
@@ -718,11 +702,11 @@ static void test_dirty_log(void **state)
 	set_bit(LARGE + 3, s->dirty_bitmap);
 	map(s, base + LARGE + 3, true, 1);
 	assert_hit(s, base + LARGE + 3, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* Writable with the bit clear: the audit sees a write that would be lost. */
 	map(s, base + LARGE + 4, true, 1);
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 
 	/* Harvest: take the bits, protect their pages. */
 	clear_bit(LARGE + 3, s->dirty_bitmap);
@@ -730,7 +714,7 @@ static void test_dirty_log(void **state)
 	assert_miss(0, base + LARGE + 3, true);
 	assert_miss(0, base + LARGE + 4, true);
 	assert_hit(s, base + LARGE + 3, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 	/* Nothing writable left there: no flush needed. */
 	assert_false(protect(s, LARGE, BIT(3) | BIT(4)));
 	/* Bits past the slot's end are ignored. */
@@ -741,7 +725,7 @@ static void test_dirty_log(void **state)
 	s = slot(0, 0);
 	map(s, base + LARGE + 3, true, 1);
 	assert_hit(s, base + LARGE + 3, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_unmap_gfn_range(void **state)
@@ -773,7 +757,7 @@ static void test_unmap_gfn_range(void **state)
 	assert_true(range_op(vm->ops->unmap_gfn_range, s, base + LARGE + 9, base + LARGE + 10));
 	assert_miss(0, base + LARGE + 100, false);
 	assert_int_equal(nr_leaves(s, 2), 0);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_aging(void **state)
@@ -805,7 +789,7 @@ static void test_aging(void **state)
 			     base + LARGE + 301));
 	assert_true(range_op(vm->ops->age_gfn_range, s, base + LARGE, base + 2 * LARGE));
 	assert_false(range_op(vm->ops->test_age_gfn_range, s, base + LARGE, base + 2 * LARGE));
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_audit_catches_corruption(void **state)
@@ -823,49 +807,49 @@ static void test_audit_catches_corruption(void **state)
 	map(s, base + 1, false, 1);
 	map(ro, rbase, false, 1);
 	assert_int_equal(map_mmio(0, 0x1f0, tvm_generation(vm, 0)), 0);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* Another pfn than the host maps. */
 	p = pte(0, base, 1);
 	saved = *p;
 	*p += 1ULL << PAGE_SHIFT;
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 	*p = saved;
 
 	/* Host no longer maps the page writable (a missed invalidation). */
 	host_readonly = true;
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 	host_readonly = false;
 	host_unmapped_hva = kvm_memslot_gfn_to_hva(s, base + 1);
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 	host_unmapped_hva = 0;
 
 	/* Writable on a read-only slot. */
 	p = pte(0, rbase, 1);
 	*p |= X86_PTE_WRITABLE;
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 	*p &= ~X86_PTE_WRITABLE;
 
 	/* A leaf for a gfn no slot backs. */
 	p = pte(0, 0x1f0, 1);
 	saved = *p;
 	*p = *pte(0, base, 1);
-	assert_true(audit() >= 1);
+	assert_true(tvm_audit(vm) >= 1);
 
 	/* A current MMIO entry for a gfn a slot backs. */
 	*pte(0, base + 2, 1) = saved;
 	*p = 0;
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 	*pte(0, base + 2, 1) = 0;
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* An MMIO entry above the last level. */
 	p = pte(0, base, 2);
 	saved = *p;
 	*p = mmu()->fmt->mmio_value;
-	assert_int_equal(audit(), 1);
+	assert_int_equal(tvm_audit(vm), 1);
 	*p = saved;
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_smm_address_space(void **state)
@@ -886,7 +870,7 @@ static void test_smm_address_space(void **state)
 	assert_int_equal(tvm_set(vm, SLOT(1, 0), 0, GPA(gfn), 0, 0), 0);
 	assert_hit(s0, gfn, true);
 	assert_miss(1, gfn, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_map_errors(void **state)
@@ -918,7 +902,7 @@ static void test_map_errors(void **state)
 	assert_int_equal(cache.nr, 0);
 	assert_int_equal(nr_leaves(s, 1), 0);
 	assert_miss(0, 0x10, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 	map(s, 0x10, true, 1);
 	assert_hit(s, 0x10, true);
 }
@@ -933,7 +917,7 @@ static void test_flush_all(void **state)
 	for (g = 0; g < 4 * LARGE; g += 7)
 		map(s, base + g, g & 1, g < 2 * LARGE ? 1 : 2);
 	assert_int_equal(map_mmio(0, 0x9999, tvm_generation(vm, 0)), 0);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/* As at mm release: everything goes, the VM lives on. */
 	vm->ops->flush_all(vm);
@@ -941,7 +925,7 @@ static void test_flush_all(void **state)
 	assert_int_equal(nr_leaves(s, 1), 0);
 	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_miss(0, base, false);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 
 	/*
 	 * No tables, no translation (the mm is gone: no fault comes); the
@@ -952,7 +936,7 @@ static void test_flush_all(void **state)
 				 TEST_HVA(64 * MB)), 0);
 	map(s, base + 1, true, 1);
 	assert_hit(s, base + 1, true);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 static void test_many_slots_teardown(void **state)
@@ -967,10 +951,10 @@ static void test_many_slots_teardown(void **state)
 		for (g = 0; g < 2 * LARGE; g += 97)
 			map(slot(id & 1, id), base + g, true, (g & 1) + 1);
 	}
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 	for (id = 0; id < 64; id += 3)
 		assert_int_equal(tvm_set(vm, SLOT(id & 1, id), 0, 0, 0, 0), 0);
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 /* ---- the walker's contract (mmu.h), on which every operation rests ---- */
@@ -1175,7 +1159,7 @@ static void test_protect_gfns_mask(void **state)
 	assert_false(protect(s, 100, ~0UL << 28));
 	assert_false(protect(s, 128, ~0UL));
 	assert_false(protect(s, 64, 0));
-	assert_int_equal(audit(), 0);
+	assert_int_equal(tvm_audit(vm), 0);
 }
 
 #define X86_TEST(fn) \

@@ -129,6 +129,7 @@ struct kvm_memslot_vm;
 /**
  * struct kvm_memslot_mmu_cache - zeroed pages for a backend's tables
  * @nr:    pages in @pages
+ * @taken: pages map() has taken from the cache, for the statistics
  * @pages: zeroed pages, charged to the memory cgroup that filled the cache
  *
  * Filled (virt/kvm/memslot_mmu_cache.c) before mmu_lock is taken, emptied
@@ -136,6 +137,7 @@ struct kvm_memslot_vm;
  */
 struct kvm_memslot_mmu_cache {
 	unsigned int nr;
+	u64 taken;
 	void *pages[KVM_MEMSLOT_MMU_CACHE_PAGES];
 };
 
@@ -380,6 +382,12 @@ struct kvm_memslot_mn_inval {
  * @reclaim_pending:  retired batches not yet freed
  * @stats:            counters of protocol events
  * @transit_waits:    faults that met a gfn in transition and waited
+ * @remote_tlb_flush_requests: kvm_memslot_flush_remote_tlbs() calls
+ * @remote_tlb_flushes: of those, the ones that found a vCPU in guest mode
+ *                    and waited for it (KVM counts the ones that sent IPIs)
+ * @gpc_refreshes:    gfn_to_pfn cache fills; written under @mmu_lock
+ * @gpc_invalidations: gfn_to_pfn caches cleared by the MMU notifier;
+ *                    written under @mmu_lock
  * @mmu_lock:         protects the backend's translations
  * @mmu_invalidate_seq: bumped when an MMU-notifier invalidation ends; a
  *                    fault that resolved a pfn under an older value retries
@@ -418,6 +426,10 @@ struct kvm_memslot_vm {
 	atomic_t reclaim_pending;
 	struct kvm_memslot_stats stats;
 	atomic64_t transit_waits;
+	atomic64_t remote_tlb_flush_requests;
+	atomic64_t remote_tlb_flushes;
+	u64 gpc_refreshes;
+	u64 gpc_invalidations;
 	/* Protects the backend's translations and the mmu_invalidate_* state. */
 	spinlock_t mmu_lock;
 	unsigned long mmu_invalidate_seq;

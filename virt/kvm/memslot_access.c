@@ -273,6 +273,8 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 
 	r = fault_map(vm, slot, gfn, write, mmu_seq, &vcpu->mmu_cache);
 	srcu_read_unlock(&vm->srcu, idx);
+	if (!r)
+		WRITE_ONCE(vcpu->stats.host_faults, vcpu->stats.host_faults + 1);
 	if (r == -EFAULT) {
 		/* The slot is there, but its host memory is not. */
 		access_exit(acc, KVM_MEMSLOT_EXIT_MEMORY_FAULT, gpa, len, write);
@@ -376,6 +378,7 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 
 	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;
 	access_exit(&acc, KVM_MEMSLOT_EXIT_NONE, 0, 0, false);
+	WRITE_ONCE(vcpu->stats.accesses, vcpu->stats.accesses + 1);
 	acc.done = 0;
 
 	while (acc.done < acc.len) {
@@ -404,6 +407,11 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 		cond_resched();
 	}
 
+	if (acc.exit_reason == KVM_MEMSLOT_EXIT_MMIO)
+		WRITE_ONCE(vcpu->stats.mmio_exits, vcpu->stats.mmio_exits + 1);
+	else if (acc.exit_reason == KVM_MEMSLOT_EXIT_MEMORY_FAULT)
+		WRITE_ONCE(vcpu->stats.memory_fault_exits,
+			   vcpu->stats.memory_fault_exits + 1);
 	if (copy_to_user(argp, &acc, sizeof(acc)))
 		return -EFAULT;
 	return r;

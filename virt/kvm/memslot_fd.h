@@ -21,6 +21,7 @@
 #include <linux/signal_types.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <uapi/linux/kvm_memslot.h>
 
 struct mm_struct;
 
@@ -41,6 +42,7 @@ struct mm_struct;
  * @vcpus:         the vCPUs, indexed by vCPU id; they live as long as the VM
  * @mmu_notifier:  registered on @mm from creation to destruction, so that
  *                 translations follow the host mappings they came from
+ * @stats_id:      the id string of its statistics, "kvm-<creator's pid>"
  */
 struct kvm_memslot_host_vm {
 	struct kvm_memslot_vm core;
@@ -51,6 +53,25 @@ struct kvm_memslot_host_vm {
 	unsigned int created_vcpus;
 	struct xarray vcpus;
 	struct mmu_notifier mmu_notifier;
+	char stats_id[KVM_MEMSLOT_STATS_NAME_SIZE];
+};
+
+/**
+ * struct kvm_memslot_vcpu_stats - counters of a vCPU's guest accesses
+ * @accesses:           KVM_MEMSLOT_VCPU_ACCESS calls
+ * @host_faults:        faults resolved in the host (a translation was
+ *                      installed, or the walk is to be retried)
+ * @mmio_exits:         accesses that ended in a KVM_MEMSLOT_EXIT_MMIO
+ * @memory_fault_exits: accesses that ended in a
+ *                      KVM_MEMSLOT_EXIT_MEMORY_FAULT
+ *
+ * Written under the vCPU's mutex, read racily by its statistics fd.
+ */
+struct kvm_memslot_vcpu_stats {
+	u64 accesses;
+	u64 host_faults;
+	u64 mmio_exits;
+	u64 memory_fault_exits;
 };
 
 /**
@@ -73,6 +94,9 @@ struct kvm_memslot_host_vm {
  *                 sleep) happens in guest mode
  * @mmu_cache:     table pages for the backend's map(), filled before each
  *                 fault takes mmu_lock
+ * @stats:         counters of its accesses
+ * @stats_id:      the id string of its statistics, as KVM's
+ *                 "kvm-<pid>/vcpu-<id>"
  */
 struct kvm_memslot_vcpu {
 	struct kvm_memslot_host_vm *vm;
@@ -86,6 +110,8 @@ struct kvm_memslot_vcpu {
 	unsigned long guest_mode_seq;
 	void *bounce;
 	struct kvm_memslot_mmu_cache mmu_cache;
+	struct kvm_memslot_vcpu_stats stats;
+	char stats_id[KVM_MEMSLOT_STATS_NAME_SIZE];
 };
 
 /**
@@ -105,6 +131,10 @@ long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap);
 int kvm_memslot_create_vm(unsigned long type);
 void kvm_memslot_vm_get(struct kvm_memslot_host_vm *vm);
 void kvm_memslot_vm_put(struct kvm_memslot_host_vm *vm);
+
+/* virt/kvm/memslot_stats.c */
+int kvm_memslot_vm_stats_fd(struct kvm_memslot_host_vm *vm);
+int kvm_memslot_vcpu_stats_fd(struct kvm_memslot_vcpu *vcpu);
 
 /* virt/kvm/memslot_ext.c */
 long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,

@@ -99,6 +99,9 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_MEMSLOT_VCPU_ACCESS:
 		r = kvm_memslot_vcpu_access(vcpu, (void __user *)arg);
 		break;
+	case KVM_GET_STATS_FD:
+		r = kvm_memslot_vcpu_stats_fd(vcpu);
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -142,6 +145,9 @@ static struct kvm_memslot_vcpu *kvm_memslot_vcpu_alloc(struct kvm_memslot_host_v
 	vcpu->vm = vm;
 	vcpu->id = id;
 	mutex_init(&vcpu->mutex);
+	/* KVM names a vCPU's statistics after the task that created it. */
+	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "kvm-%d/vcpu-%u",
+		 task_pid_nr(current), id);
 
 	/*
 	 * Separate zeroed pages, so that each offset of the vCPU fd maps

@@ -45,6 +45,7 @@ long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap)
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_BINARY_STATS_FD:
 		return 1;
 	case KVM_CAP_READONLY_MEM:
 		return ops->readonly_mem;
@@ -201,6 +202,8 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return kvm_memslot_check_extension(vm->core.ops, arg);
+	case KVM_GET_STATS_FD:
+		return kvm_memslot_vm_stats_fd(vm);
 	case KVM_MEMSLOT_AUDIT:
 		return kvm_memslot_audit(vm, argp);
 	default:
@@ -335,6 +338,8 @@ int kvm_memslot_create_vm(unsigned long type)
 	xa_init(&vm->vcpus);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	snprintf(vm->stats_id, sizeof(vm->stats_id), "kvm-%d",
+		 task_pid_nr(current));
 
 	r = kvm_memslot_vm_init(&vm->core, ops, NULL);
 	if (r)

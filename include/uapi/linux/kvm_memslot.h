@@ -82,12 +82,13 @@
  */
 
 /*
- * KVM_MEMSLOT_GET_STATS_FD: returns a read-only fd with the VM's memslot
- * statistics in the layout of KVM's binary statistics
- * (struct kvm_stats_header, struct kvm_stats_desc and u64 values, see
- * KVM_GET_STATS_FD in <linux/kvm.h>): what the update protocol did
- * (publishes, grace periods waited for, prepare / flush / commit hook
- * calls, ...) and the current layout's size and generation.
+ * KVM_MEMSLOT_GET_STATS_FD: the same fd as KVM_GET_STATS_FD on the VM fd
+ * (which the module also implements, on VM and vCPU fds, with KVM's
+ * layout: struct kvm_stats_header, struct kvm_stats_desc and u64 values):
+ * what the update protocol did (publishes, grace periods waited for,
+ * prepare / flush / commit hook calls, ...), remote TLB flushes, the
+ * gfn_to_pfn caches, and the current layout's size and generation.  Kept
+ * for clients written before KVM_GET_STATS_FD was there.
  */
 #define KVM_MEMSLOT_GET_STATS_FD	_IO(KVM_MEMSLOT_IO, 0x01)
 /* Bytes of the id string and of each statistic's name, as KVM's. */

@@ -185,6 +185,8 @@ struct kvm_memslot_gfn_range {
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is reported
  *                      and may be enabled
  * @clear_dirty_log:    the VM has the KVM_CLEAR_DIRTY_LOG ioctl
+ * @dirty_ring:         the VM may log dirty pages in per-vCPU rings
+ *                      (KVM_CAP_DIRTY_LOG_RING), as 6.1 x86 KVM can
  * @page_shift:         log2 of the VM's page size: the unit of a gfn, of
  *                      slot alignment and of a dirty bit; at least the
  *                      host's PAGE_SHIFT
@@ -264,6 +266,7 @@ struct kvm_memslot_ops {
 	bool readonly_mem;
 	bool manual_dirty_log_protect;
 	bool clear_dirty_log;
+	bool dirty_ring;
 	u8 page_shift;
 	unsigned long map_sizes;
 	u8 map_cache_pages;

@@ -176,8 +176,12 @@ struct kvm_memslot_regions {
  * or a write to a read-only slot, stops with KVM_MEMSLOT_EXIT_MMIO, as a
  * real vCPU exits to userspace for MMIO; one whose slot's host address has
  * no page allowing it (unmapped, or mapped read-only for a write) stops
- * with KVM_MEMSLOT_EXIT_MEMORY_FAULT.  Either way the ioctl returns 0 and
- * @done says how far it went.
+ * with KVM_MEMSLOT_EXIT_MEMORY_FAULT.  With a dirty ring enabled
+ * (KVM_CAP_DIRTY_LOG_RING), an access does not start a page while the
+ * vCPU's ring is soft-full, as KVM_RUN does not enter the guest, and stops
+ * with KVM_MEMSLOT_EXIT_DIRTY_RING_FULL until KVM_RESET_DIRTY_RINGS has
+ * made room.  Either way the ioctl returns 0 and @done says how far it
+ * went.
  */
 struct kvm_memslot_access {
 	__u64 gpa;
@@ -197,6 +201,7 @@ struct kvm_memslot_access {
 #define KVM_MEMSLOT_EXIT_NONE		0
 #define KVM_MEMSLOT_EXIT_MMIO		1
 #define KVM_MEMSLOT_EXIT_MEMORY_FAULT	2
+#define KVM_MEMSLOT_EXIT_DIRTY_RING_FULL	3
 
 #define KVM_MEMSLOT_VCPU_ACCESS		_IOWR(KVM_MEMSLOT_IO, 0x10, struct kvm_memslot_access)
 

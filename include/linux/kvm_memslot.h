@@ -314,6 +314,33 @@ struct kvm_memslot_ops {
 };
 
 /**
+ * struct kvm_memslot_listener - who hears of the changes of guest RAM
+ * @notify: a change, called under slots_lock once per change of an
+ *          update: for a delete or a move as soon as the guest can no
+ *          longer reach the old RAM (the INVALID set is published and the
+ *          slot's translations are flushed), before anything else is
+ *          prepared; for a create or a flags change once the final set is
+ *          published.  The VM's generation is that of the set just
+ *          published.
+ * @sync:   called under slots_lock after the deletes and moves of an
+ *          update were notified, before it goes on; may sleep.  A negative
+ *          errno undoes the update (the old layout is published again, and
+ *          each slot it brings back is notified as a create) and is what
+ *          it returns.
+ *
+ * The core knows nothing of who listens (virt/kvm/memslot_notice.c tells
+ * device models in other processes); a VM without a listener pays a NULL
+ * test per update.
+ */
+struct kvm_memslot_listener {
+	void (*notify)(struct kvm_memslot_vm *vm,
+		       const struct kvm_memory_slot *old,
+		       const struct kvm_memory_slot *new,
+		       enum kvm_memslot_change change);
+	int (*sync)(struct kvm_memslot_vm *vm);
+};
+
+/**
  * struct kvm_memslot_stats - what the update protocol did, for users and tests
  * @publishes:     slot sets published
  * @grace_periods: synchronous SRCU grace periods waited for
@@ -400,6 +427,8 @@ struct kvm_memslot_mn_inval {
  * @gpcs:             the active gfn_to_pfn caches (virt/kvm/pfncache.c),
  *                    which MMU-notifier invalidations clear; protected by
  *                    @mmu_lock
+ * @listener:         told of changes of guest RAM, or NULL; set before the
+ *                    first update
  */
 struct kvm_memslot_vm {
 	const struct kvm_memslot_ops *ops;
@@ -440,6 +469,7 @@ struct kvm_memslot_vm {
 	unsigned long mmu_invalidate_start;
 	unsigned long mmu_invalidate_end;
 	struct hlist_head gpcs;
+	const struct kvm_memslot_listener *listener;
 };
 
 /* virt/kvm/memslot_tree.c: the caches of tree nodes, at module load and unload */

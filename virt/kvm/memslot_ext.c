@@ -122,6 +122,10 @@ long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 		return kvm_memslot_ioctl_get_slots(&vm->core, argp);
 	case KVM_MEMSLOT_SET_REGIONS:
 		return kvm_memslot_ioctl_set_regions(&vm->core, argp);
+	case KVM_MEMSLOT_CREATE_NOTICE_FD:
+		return kvm_memslot_notice_create_fd(vm, arg);
+	case KVM_MEMSLOT_SET_NOTICE_TIMEOUT:
+		return kvm_memslot_notice_set_timeout(vm, arg);
 	case KVM_MEMSLOT_CREATE_GPC:
 		return kvm_memslot_gpc_create_fd(vm, argp);
 	default:

@@ -16,10 +16,13 @@
 #include <linux/kvm.h>
 #include <linux/kvm_memslot.h>
 #include <linux/kvm_memslot_host.h>
+#include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/signal_types.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/xarray.h>
 #include <uapi/linux/kvm_memslot.h>
 
@@ -45,6 +48,12 @@ struct mm_struct;
  * @stats_id:      the id string of its statistics, "kvm-<creator's pid>"
  * @dirty_ring_size: bytes of each vCPU's dirty ring, 0 without; set once,
  *                 under @lock and before the first vCPU
+ * @notice_lock:   protects @notice_readers, @nr_notice_readers and the
+ *                 readers' queues and acknowledgments (memslot_notice.c)
+ * @notice_readers: the notice fds; changed under slots_lock too
+ * @nr_notice_readers: how many
+ * @notice_ack_wq: updates waiting for acknowledgments
+ * @notice_timeout_ms: how long they wait
  */
 struct kvm_memslot_host_vm {
 	struct kvm_memslot_vm core;
@@ -57,6 +66,11 @@ struct kvm_memslot_host_vm {
 	struct mmu_notifier mmu_notifier;
 	char stats_id[KVM_MEMSLOT_STATS_NAME_SIZE];
 	u32 dirty_ring_size;
+	spinlock_t notice_lock;	/* see above */
+	struct list_head notice_readers;
+	unsigned int nr_notice_readers;
+	wait_queue_head_t notice_ack_wq;
+	u32 notice_timeout_ms;
 };
 
 /**
@@ -207,6 +221,13 @@ static inline void kvm_memslot_dirty_ring_push(struct kvm_memslot_vcpu *vcpu,
 	/* Pairs with the READ_ONCE in kvm_memslot_dirty_ring_soft_full(). */
 	WRITE_ONCE(ring->dirty_index, ring->dirty_index + 1);
 }
+
+/* virt/kvm/memslot_notice.c */
+void kvm_memslot_notice_init(struct kvm_memslot_host_vm *vm);
+int kvm_memslot_notice_create_fd(struct kvm_memslot_host_vm *vm,
+				 unsigned long flags);
+int kvm_memslot_notice_set_timeout(struct kvm_memslot_host_vm *vm,
+				   unsigned long ms);
 
 /* virt/kvm/memslot_stats.c */
 int kvm_memslot_vm_stats_fd(struct kvm_memslot_host_vm *vm);

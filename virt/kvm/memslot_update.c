@@ -635,6 +635,20 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 			vm->stats.flushes++;
 			if (ops->flush_memslot)
 				ops->flush_memslot(vm, rec->old);
+			if (vm->listener)
+				vm->listener->notify(vm, rec->old, rec->new,
+						     rec->change);
+		}
+		/*
+		 * Listeners may wait until whoever mapped the old RAM has let
+		 * go of it; if they give up, the old layout comes back.
+		 */
+		if (vm->listener) {
+			r = vm->listener->sync(vm);
+			if (r) {
+				u->failed = u->changes[0].index;
+				goto fail;
+			}
 		}
 	}
 
@@ -658,6 +672,9 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 		vm->stats.commits++;
 		if (ops->commit_memory_region)
 			ops->commit_memory_region(vm, rec->old, rec->new, rec->change);
+		if (vm->listener && (rec->change == KVM_MEMSLOT_CREATE ||
+				     rec->change == KVM_MEMSLOT_FLAGS_ONLY))
+			vm->listener->notify(vm, rec->old, rec->new, rec->change);
 	}
 
 	vm->nr_memslot_pages = u->nr_memslot_pages;
@@ -673,6 +690,15 @@ fail:
 	kvm_memslot_discard_new(u);
 	kvm_memslot_txn_abort(&u->txn);
 	kvm_memslot_restore(u);
+	/* Listeners heard that the old RAM went: it is back. */
+	for (i = 0; vm->listener && i < u->nr; i++) {
+		struct kvm_memslot_change_rec *rec = &u->changes[i];
+
+		if (rec->change == KVM_MEMSLOT_DELETE ||
+		    rec->change == KVM_MEMSLOT_MOVE)
+			vm->listener->notify(vm, NULL, rec->old,
+					     KVM_MEMSLOT_CREATE);
+	}
 	return r;
 }
 

@@ -358,6 +358,7 @@ int kvm_memslot_create_vm(unsigned long type)
 	mmgrab(vm->mm);
 	snprintf(vm->stats_id, sizeof(vm->stats_id), "kvm-%d",
 		 task_pid_nr(current));
+	kvm_memslot_notice_init(vm);
 
 	r = kvm_memslot_vm_init(&vm->core, ops, NULL);
 	if (r)

@@ -105,6 +105,16 @@ static void device_model(int fd, int memfd, struct shared *sh)
 	_exit(0);
 }
 
+/* Wait (at most 10 s) until the device model maps slot 1, or has died. */
+static int wait_mapped(struct shared *sh)
+{
+	int i;
+
+	for (i = 0; i < 100000 && !SH_GET(&sh->mapped); i++)
+		usleep(100);
+	return SH_GET(&sh->mapped);
+}
+
 static void *kill_later(void *arg)
 {
 	usleep(200 * 1000);
@@ -197,6 +207,7 @@ int main(int argc, char **argv)
 	afd = notice_fd(KVM_MEMSLOT_NOTICE_F_ACK);
 	tap_result(afd >= 0, "an acknowledging reader");
 	pid = fork();
+	tap_require(pid >= 0, "fork");
 	if (!pid)
 		device_model(afd, memfd, sh);
 	close(afd);
@@ -204,8 +215,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < ROUNDS && ok; i++) {
 		ok &= set_slot(0, SLOT_GPA, SLOT_SIZE) == 0;
 		/* A create does not wait: let the device model map it. */
-		while (!SH_GET(&sh->mapped))
-			usleep(100);
+		ok &= wait_mapped(sh);
 		r = set_slot(0, SLOT_GPA, 0);
 		ok &= !r && !SH_GET(&sh->mapped);
 		if (!ok)
@@ -221,8 +231,7 @@ int main(int argc, char **argv)
 	tap_expect(tap_ioctl(vmfd, KVM_MEMSLOT_SET_NOTICE_TIMEOUT, 20000), 0,
 		   "timeout of 20 s");
 	set_slot(0, SLOT_GPA, SLOT_SIZE);
-	while (!SH_GET(&sh->mapped))
-		usleep(100);
+	wait_mapped(sh);
 	kill(pid, SIGSTOP);
 	pthread_create(&t, NULL, kill_later, &pid);
 	tap_expect(set_slot(0, SLOT_GPA, 0), 0,

@@ -53,11 +53,12 @@ static uint64_t snap_value(const struct stats_snapshot *s, const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < s->header.num_desc; i++) {
+	for (i = 0; s->descs && i < s->header.num_desc; i++) {
 		struct kvm_stats_desc *d = snap_desc(s, i);
 
 		if (!strncmp(d->name, name, s->header.name_size))
-			return s->data[d->offset / sizeof(uint64_t)];
+			return s->data ? s->data[d->offset / sizeof(uint64_t)] :
+					 UINT64_MAX;
 	}
 	return UINT64_MAX;
 }
@@ -211,6 +212,7 @@ static void check_stats_fd(int fd, const char *what, const char *want_id,
 	int r;
 	char c;
 
+	memset(s, 0, sizeof(*s));
 	r = fd < 0 ? -EBADF : snap_read(fd, s);
 	tap_result(r == 0, "%s: header, id, descriptors and data can be read%s",
 		   what, r ? " (failed)" : "");
@@ -255,10 +257,12 @@ static void check_monotonic(int fd, const char *what,
 	struct stats_snapshot after;
 	unsigned int i, j, bad = 0;
 
+	memset(&after, 0, sizeof(after));
 	if (!before->data || snap_read(fd, &after) ||
 	    after.header.num_desc != before->header.num_desc) {
 		tap_result(0, "%s: cumulative values never decrease (not read)",
 			   what);
+		snap_free(&after);
 		return;
 	}
 	for (i = 0; i < before->header.num_desc; i++) {

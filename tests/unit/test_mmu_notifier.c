@@ -48,13 +48,13 @@ static struct {
 	struct kvm_memslot_gfn_range ranges[8];
 } unmaps;
 
-static bool rec_unmap(struct kvm_memslot_vm *vm,
-		      const struct kvm_memslot_gfn_range *range)
+static unsigned long rec_unmap(struct kvm_memslot_vm *vm,
+			       const struct kvm_memslot_gfn_range *range)
 {
 	if (unmaps.nr < sizeof(unmaps.ranges) / sizeof(unmaps.ranges[0]))
 		unmaps.ranges[unmaps.nr] = *range;
 	unmaps.nr++;
-	return true;
+	return 1;
 }
 
 static int nop_prepare(struct kvm_memslot_vm *vm,

@@ -34,6 +34,8 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 
+#include <trace/events/kvm_memslot.h>
+
 #include "memslot_fd.h"
 
 typedef bool (*mn_hook_t)(struct kvm_memslot_vm *vm,
@@ -72,11 +74,15 @@ static int mn_visit(struct kvm_memory_slot *slot, void *data)
 		       ((end - slot->userspace_addr + page_mask) >>
 			slot->page_shift),
 	};
+	unsigned long removed;
 
-	if (walk->hook)
+	if (walk->hook) {
 		walk->ret += walk->hook(walk->vm, &range);
-	else
-		walk->ret += walk->vm->ops->unmap_gfn_range(walk->vm, &range);
+		return 0;
+	}
+	removed = walk->vm->ops->unmap_gfn_range(walk->vm, &range);
+	trace_kvm_memslot_unmap(walk->start, walk->end, &range, removed);
+	walk->ret += removed;
 	return 0;
 }
 

@@ -213,7 +213,10 @@ struct kvm_memslot_gfn_range {
  *                      Required.
  * @flush_memslot:      remove every translation made from @old, which was
  *                      published INVALID, after a grace period, so that no
- *                      fault can map it again.  slots_lock held.
+ *                      fault can map it again.  slots_lock held.  Returns
+ *                      the number of translations removed (a large
+ *                      mapping counts once), for the kvm_memslot_flush_memslot
+ *                      tracepoint.
  * @commit_memory_region: after the set carrying @new (NULL for a delete)
  *                      was published; slots_lock held.
  * @free_memslot:       release @slot->arch; called once per arch
@@ -221,8 +224,9 @@ struct kvm_memslot_gfn_range {
  * @flush_all:          remove every translation: VM teardown or the mm's
  *                      release; no vCPU runs.
  * @unmap_gfn_range:    MMU-notifier invalidation: remove the translations
- *                      of @range; mmu_lock held.  Returns true if remote
- *                      TLBs must be flushed.
+ *                      of @range; mmu_lock held.  Returns the number of
+ *                      translations removed (a large mapping counts once);
+ *                      remote TLBs are flushed if it is not 0.
  * @age_gfn_range:      clear the accessed state of @range; mmu_lock held.
  *                      Returns true if any translation was accessed.
  * @test_age_gfn_range: whether any translation of @range was accessed,
@@ -282,8 +286,8 @@ struct kvm_memslot_ops {
 				     const struct kvm_memory_slot *old,
 				     struct kvm_memory_slot *new,
 				     enum kvm_memslot_change change);
-	void (*flush_memslot)(struct kvm_memslot_vm *vm,
-			      const struct kvm_memory_slot *old);
+	unsigned long (*flush_memslot)(struct kvm_memslot_vm *vm,
+				       const struct kvm_memory_slot *old);
 	void (*commit_memory_region)(struct kvm_memslot_vm *vm,
 				     struct kvm_memory_slot *old,
 				     const struct kvm_memory_slot *new,
@@ -291,8 +295,8 @@ struct kvm_memslot_ops {
 	void (*free_memslot)(struct kvm_memslot_vm *vm,
 			     struct kvm_memory_slot *slot);
 	void (*flush_all)(struct kvm_memslot_vm *vm);
-	bool (*unmap_gfn_range)(struct kvm_memslot_vm *vm,
-				const struct kvm_memslot_gfn_range *range);
+	unsigned long (*unmap_gfn_range)(struct kvm_memslot_vm *vm,
+					 const struct kvm_memslot_gfn_range *range);
 	bool (*age_gfn_range)(struct kvm_memslot_vm *vm,
 			      const struct kvm_memslot_gfn_range *range);
 	bool (*test_age_gfn_range)(struct kvm_memslot_vm *vm,

@@ -691,6 +691,13 @@ static int mn_visit(struct kvm_memory_slot *slot, void *data)
 	return 0;
 }
 
+/* The unmap hook counts what it removed: non-zero asks for a flush. */
+static bool mn_unmap(struct kvm_memslot_vm *v,
+		     const struct kvm_memslot_gfn_range *range)
+{
+	return v->ops->unmap_gfn_range(v, range) != 0;
+}
+
 /* With SRCU and mmu_lock held. */
 static bool mn_handle_range(unsigned long start, unsigned long end, mn_hook_t hook)
 {
@@ -732,7 +739,7 @@ static void inv_start(unsigned long start, unsigned long end, enum inv_kind kind
 		vm.mmu_invalidate_start = min(vm.mmu_invalidate_start, start);
 		vm.mmu_invalidate_end = max(vm.mmu_invalidate_end, end);
 	}
-	if (mn_handle_range(start, end, vm.ops->unmap_gfn_range))
+	if (mn_handle_range(start, end, mn_unmap))
 		kvm_memslot_flush_remote_tlbs(&vm);
 	kvm_memslot_gpc_invalidate(&vm, start, end);
 	spin_unlock(&vm.mmu_lock);

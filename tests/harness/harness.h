@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct srcu_struct;
@@ -22,6 +23,12 @@ extern unsigned long harness_grace_periods;	/* synchronize_srcu() calls complete
 extern unsigned long harness_rcu_grace_periods;	/* synchronize_rcu() calls completed */
 /* Called after each synchronize_srcu() grace period, if set. */
 extern void (*harness_synchronize_hook)(struct srcu_struct *ssp);
+/*
+ * Called with each tracepoint the core fires (its name and its record,
+ * struct trace_event_raw_<name> of <trace/events/kvm_memslot.h>), if set.
+ */
+extern void (*harness_trace_hook)(const char *name, const void *entry,
+				  size_t size);
 
 /*
  * Every thread that takes an SRCU/RCU read lock must be registered with

@@ -87,6 +87,10 @@ unsigned long harness_grace_periods;
 unsigned long harness_worker_grace_periods;
 unsigned long harness_rcu_grace_periods;
 void (*harness_synchronize_hook)(struct srcu_struct *ssp);
+
+/* ---- tracepoints (tests/include/linux/tracepoint.h) ---- */
+
+void (*harness_trace_hook)(const char *name, const void *entry, size_t size);
 __thread int harness_rcu_registered;
 
 void harness_rcu_unregistered_reader(void)

@@ -122,13 +122,19 @@ static int fake_prepare(struct kvm_memslot_vm *vm, const struct kvm_memory_slot 
 	return 0;
 }
 
-static void fake_flush(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *old)
+static unsigned long fake_flush(struct kvm_memslot_vm *vm,
+				const struct kvm_memory_slot *old)
 {
 	struct fake_backend *fb = fb_of(vm);
 
 	record(fb, EV_FLUSH, KVM_MEMSLOT_DELETE, old, NULL);
 	if (fb->on_flush)
 		fb->on_flush(fb, old);
+	/*
+	 * Nothing is mapped here; report every page removed, so that tests
+	 * can see the count reach the kvm_memslot_flush_memslot tracepoint.
+	 */
+	return old->npages;
 }
 
 static void fake_commit(struct kvm_memslot_vm *vm, struct kvm_memory_slot *old,
@@ -159,10 +165,11 @@ static void fake_flush_all(struct kvm_memslot_vm *vm)
 	record(fb_of(vm), EV_FLUSH_ALL, KVM_MEMSLOT_DELETE, NULL, NULL);
 }
 
-static bool fake_unmap(struct kvm_memslot_vm *vm, const struct kvm_memslot_gfn_range *r)
+static unsigned long fake_unmap(struct kvm_memslot_vm *vm,
+				const struct kvm_memslot_gfn_range *r)
 {
 	record(fb_of(vm), EV_UNMAP, KVM_MEMSLOT_DELETE, r->slot, NULL);
-	return false;
+	return 0;
 }
 
 static void fake_gp_hook(struct srcu_struct *ssp)

@@ -55,12 +55,14 @@
 static struct kvm_memslot_ops access_ops;
 static void (*on_flush)(void);
 
-static void hooked_flush(struct kvm_memslot_vm *vm,
-			 const struct kvm_memory_slot *old)
+static unsigned long hooked_flush(struct kvm_memslot_vm *vm,
+				  const struct kvm_memory_slot *old)
 {
-	kvm_memslot_x86_ept_ops.flush_memslot(vm, old);
+	unsigned long removed = kvm_memslot_x86_ept_ops.flush_memslot(vm, old);
+
 	if (on_flush)
 		on_flush();
+	return removed;
 }
 
 static struct kvm_memslot_host_vm *hvm;

@@ -27,6 +27,7 @@
 #include "host_vm.h"
 
 #include <linux/kvm_memslot_pfncache.h>
+#include <trace/events/kvm_memslot.h>
 
 #define HVA_A		TEST_HVA(0x000000)
 #define HVA_B		TEST_HVA(0x200000)
@@ -48,13 +49,13 @@ static struct {
 	struct kvm_memslot_gfn_range ranges[8];
 } unmaps;
 
-static bool rec_unmap(struct kvm_memslot_vm *vm,
-		      const struct kvm_memslot_gfn_range *range)
+static unsigned long rec_unmap(struct kvm_memslot_vm *vm,
+			       const struct kvm_memslot_gfn_range *range)
 {
 	if (unmaps.nr < sizeof(unmaps.ranges) / sizeof(unmaps.ranges[0]))
 		unmaps.ranges[unmaps.nr] = *range;
 	unmaps.nr++;
-	return true;
+	return 1;
 }
 
 static int nop_prepare(struct kvm_memslot_vm *vm,
@@ -374,10 +375,43 @@ static void overflow_never_shortens_the_wait(void **state)
 	free(old);
 }
 
+/* The kvm_memslot_unmap events fired, in order. */
+static struct {
+	unsigned int nr;
+	struct trace_event_raw_kvm_memslot_unmap ev[4];
+} unmap_events;
+
+static void record_unmap(const char *name, const void *entry, size_t size)
+{
+	if (strcmp(name, "kvm_memslot_unmap"))
+		return;
+	assert_int_equal(size, sizeof(unmap_events.ev[0]));
+	if (unmap_events.nr < 4)
+		memcpy(&unmap_events.ev[unmap_events.nr], entry, size);
+	unmap_events.nr++;
+}
+
+static void assert_unmap_event(unsigned int i, u16 as_id, u16 id, u64 start,
+			       u64 end, unsigned long hva_start,
+			       unsigned long hva_end)
+{
+	const struct trace_event_raw_kvm_memslot_unmap *e = &unmap_events.ev[i];
+
+	assert_int_equal(e->as_id, as_id);
+	assert_int_equal(e->id, id);
+	assert_int_equal(e->gfn_start, start);
+	assert_int_equal(e->gfn_end, end);
+	assert_int_equal(e->hva_start, hva_start);
+	assert_int_equal(e->hva_end, hva_end);
+	/* What the backend's hook returned. */
+	assert_int_equal(e->removed, 1);
+}
+
 /*
  * The glue: a start resolves its host range through every set to the gfns
  * it backs (partial pages included), counts the invalidation in progress
- * with its range, and flushes; the end bumps the sequence.
+ * with its range, and flushes; the end bumps the sequence.  Each gfn range
+ * unmapped is one kvm_memslot_unmap event.
  */
 static void invalidation_unmaps_what_the_range_backs(void **state)
 {
@@ -390,8 +424,15 @@ static void invalidation_unmaps_what_the_range_backs(void **state)
 	/* Slot 3 in SMM aliases the last 2 pages of slot 0's host range. */
 	assert_int_equal(tvm_set(vm, SLOT(1, 3), 0, GPA(0x5000), 2 * PG,
 				 HVA_A + 510 * PG), 0);
+	memset(&unmap_events, 0, sizeof(unmap_events));
+	harness_trace_hook = record_unmap;
 	start(f, &r, HVA_A + 509 * PG + 1, HVA_A + 511 * PG + 1, true);
 	assert_int_equal(unmaps.nr, 2);
+	assert_int_equal(unmap_events.nr, 2);
+	assert_unmap_event(0, 0, 0, 0x100 + 509, 0x100 + 512,
+			   HVA_A + 509 * PG + 1, HVA_A + 511 * PG + 1);
+	assert_unmap_event(1, 1, 3, 0x5000, 0x5002,
+			   HVA_A + 509 * PG + 1, HVA_A + 511 * PG + 1);
 	assert_int_equal(unmaps.ranges[0].slot->id, 0);
 	assert_int_equal(unmaps.ranges[0].start, 0x100 + 509);
 	assert_int_equal(unmaps.ranges[0].end, 0x100 + 512);
@@ -407,7 +448,9 @@ static void invalidation_unmaps_what_the_range_backs(void **state)
 		struct mmu_notifier_range far;
 
 		start(f, &far, TEST_HVA(0x40000000), TEST_HVA(0x40001000), true);
+		harness_trace_hook = NULL;
 		assert_int_equal(unmaps.nr, 2);
+		assert_int_equal(unmap_events.nr, 2);
 		assert_int_equal(vm->mmu_invalidate_in_progress, 2);
 		harness_mm_invalidate_end(&far);
 	}

@@ -566,6 +566,9 @@ static void *reader_fn(void *p)
 	return NULL;
 }
 
+/* How long the readers of a flush_probe may take to block, at most. */
+#define READERS_WAIT_MS		10000
+
 struct flush_probe {
 	struct reader readers[3];
 	unsigned int nr;
@@ -576,15 +579,25 @@ struct flush_probe {
 static void start_readers_in_flush(struct fake_backend *fb, const struct kvm_memory_slot *old)
 {
 	struct flush_probe *p = fb->data;
-	unsigned int i;
+	unsigned int i, done, ms;
 
 	if (p->started++)
 		return;
 	for (i = 0; i < p->nr; i++)
 		if (harness_thread_start(&p->readers[i].thread, reader_fn, &p->readers[i]))
 			abort();
-	/* the update is stuck here: every reader must be waiting */
-	harness_sleep_ms(50);
+	/*
+	 * The update is stuck here: every reader must end up waiting.  Wait
+	 * until each one sleeps or has returned (the bug this looks for),
+	 * not for a fixed time that a loaded machine may not give them.
+	 */
+	for (ms = 0; ms < READERS_WAIT_MS; ms++) {
+		for (i = 0, done = 0; i < p->nr; i++)
+			done += __atomic_load_n(&p->readers[i].done, __ATOMIC_SEQ_CST);
+		if (harness_nr_waiters() + done >= (int)p->nr)
+			break;
+		harness_sleep_ms(1);
+	}
 	for (i = 0; i < p->nr; i++)
 		if (__atomic_load_n(&p->readers[i].done, __ATOMIC_SEQ_CST))
 			p->returned_early++;

@@ -20,6 +20,7 @@
 #include <linux/kvm_memslot_host.h>
 #include "../../arch/x86/kvm/memslot_x86.h"
 #include "../../arch/x86/kvm/mmu.h"
+#include <trace/events/kvm_memslot.h>
 
 #define HOST_PFN_BIAS	0x40000UL
 #define MB		(1024UL * 1024)
@@ -75,6 +76,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	/* A failed test_trace_events() leaves its recorder behind. */
+	harness_trace_hook = NULL;
 	kvm_memslot_mmu_cache_free(&cache);
 	tvm_destroy(vm);
 	vm = NULL;
@@ -212,6 +215,20 @@ static bool range_op(bool (*hook)(struct kvm_memslot_vm *,
 
 	spin_lock(&vm->mmu_lock);
 	r = hook(vm, &range);
+	spin_unlock(&vm->mmu_lock);
+	return r;
+}
+
+/* The unmap hook, which counts the translations it removed. */
+static unsigned long unmap_op(const struct kvm_memory_slot *s, u64 start, u64 end)
+{
+	struct kvm_memslot_gfn_range range = {
+		.slot = s, .start = start, .end = end,
+	};
+	unsigned long r;
+
+	spin_lock(&vm->mmu_lock);
+	r = vm->ops->unmap_gfn_range(vm, &range);
 	spin_unlock(&vm->mmu_lock);
 	return r;
 }
@@ -418,7 +435,7 @@ static void test_split_2m_flushes(void **state)
 
 	/* Nothing was mapped there: no flush for the page of the split... */
 	f = flushes;
-	assert_false(range_op(vm->ops->unmap_gfn_range, s, base + 100, base + 101));
+	assert_int_equal(unmap_op(s, base + 100, base + 101), 0);
 	assert_int_equal(flushes, f);
 	/* ...and none for a map that removes nothing. */
 	map(s, base + 10, true, 1);
@@ -641,6 +658,9 @@ static void test_delete_in_batches_frees_tables(void **state)
 	assert_hit(s, npages - 1, true);
 	assert_int_equal(nr_leaves(s, 1), 3);
 	assert_int_equal(tvm_audit(vm), 0);
+	/* The hook reports what it removed: the three leaves, then nothing. */
+	assert_int_equal(vm->ops->flush_memslot(vm, s), 3);
+	assert_int_equal(vm->ops->flush_memslot(vm, s), 0);
 	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 0, 0, 0), 0);
 	assert_miss(0, npages / 2, false);
 	assert_int_equal(tvm_audit(vm), 0);
@@ -728,6 +748,111 @@ static void test_dirty_log(void **state)
 	assert_int_equal(tvm_audit(vm), 0);
 }
 
+/* ---- the tracepoints an update fires, with the backend's counts ---- */
+
+#define MAX_EVENTS	16
+
+static struct trace_rec {
+	const char *name;
+	union {
+		struct trace_event_raw_kvm_memslot_publish publish;
+		struct trace_event_raw_kvm_memslot_grace_period gp;
+		struct trace_event_raw_kvm_memslot_flush_memslot flush;
+		char raw[64];
+	};
+} events[MAX_EVENTS];
+static unsigned int nr_events;
+
+static void record_event(const char *name, const void *entry, size_t size)
+{
+	struct trace_rec *e;
+
+	assert_true(nr_events < MAX_EVENTS);
+	e = &events[nr_events++];
+	e->name = name;
+	assert_true(size <= sizeof(e->raw));
+	memcpy(e->raw, entry, size);
+}
+
+static const struct trace_rec *event(unsigned int i, const char *name)
+{
+	assert_true(i < nr_events);
+	assert_string_equal(events[i].name, name);
+	return &events[i];
+}
+
+static void assert_publish(unsigned int i, u64 gen, unsigned int kind,
+			   unsigned int phase)
+{
+	const struct trace_rec *e = event(i, "kvm_memslot_publish");
+
+	assert_int_equal(e->publish.as_id, 0);
+	assert_int_equal(e->publish.generation, gen);
+	assert_int_equal(e->publish.kind, kind);
+	assert_int_equal(e->publish.phase, phase);
+}
+
+static void assert_flush(unsigned int i, u16 id, u64 base, unsigned long npages,
+			 unsigned long removed)
+{
+	const struct trace_rec *e = event(i, "kvm_memslot_flush_memslot");
+
+	assert_int_equal(e->flush.as_id, 0);
+	assert_int_equal(e->flush.id, id);
+	assert_int_equal(e->flush.base_gfn, base);
+	assert_int_equal(e->flush.npages, npages);
+	assert_int_equal(e->flush.removed, removed);
+}
+
+/*
+ * A create publishes once; a delete or move publishes an INVALID set,
+ * waits, flushes (reporting what the tables held: a 2 MiB leaf counts
+ * once), publishes again; enabling dirty logging waits after publishing.
+ */
+static void test_trace_events(void **state)
+{
+	u64 base = 2 * MB / PG, gen = tvm_generation(vm, 0);
+	u64 g;
+
+	nr_events = 0;
+	harness_trace_hook = record_event;
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, GPA(base), 4 * MB, TEST_HVA(0)), 0);
+	assert_int_equal(nr_events, 1);
+	assert_publish(0, gen + 2, KVM_MEMSLOT_CREATE, KVM_MEMSLOT_TRACE_FINAL);
+
+	map(slot(0, 1), base, true, 2);
+	for (g = LARGE; g < LARGE + 5; g++)
+		map(slot(0, 1), base + g, true, 1);
+	nr_events = 0;
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, GPA(base + 2 * LARGE), 4 * MB,
+				 TEST_HVA(0)), 0);
+	assert_int_equal(nr_events, 4);
+	assert_publish(0, gen + 3, KVM_MEMSLOT_MOVE, KVM_MEMSLOT_TRACE_INVALID);
+	assert_int_equal(event(1, "kvm_memslot_grace_period")->gp.why,
+			 KVM_MEMSLOT_TRACE_WAIT_TRANSITION);
+	assert_int_equal(event(1, "kvm_memslot_grace_period")->gp.generation, gen + 3);
+	assert_flush(2, 1, base, 2 * LARGE, 6);
+	assert_publish(3, gen + 4, KVM_MEMSLOT_MOVE, KVM_MEMSLOT_TRACE_FINAL);
+
+	nr_events = 0;
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), KVM_MEM_LOG_DIRTY_PAGES,
+				 GPA(base + 2 * LARGE), 4 * MB, TEST_HVA(0)), 0);
+	assert_int_equal(nr_events, 2);
+	assert_publish(0, gen + 6, KVM_MEMSLOT_FLAGS_ONLY, KVM_MEMSLOT_TRACE_FINAL);
+	assert_int_equal(event(1, "kvm_memslot_grace_period")->gp.why,
+			 KVM_MEMSLOT_TRACE_WAIT_DIRTY_LOG);
+
+	map(slot(0, 1), base + 2 * LARGE + 7, true, 1);
+	nr_events = 0;
+	assert_int_equal(tvm_set(vm, SLOT(0, 1), 0, 0, 0, 0), 0);
+	harness_trace_hook = NULL;
+	assert_int_equal(nr_events, 4);
+	assert_publish(0, gen + 7, KVM_MEMSLOT_DELETE, KVM_MEMSLOT_TRACE_INVALID);
+	event(1, "kvm_memslot_grace_period");
+	assert_flush(2, 1, base + 2 * LARGE, 2 * LARGE, 1);
+	assert_publish(3, gen + 8, KVM_MEMSLOT_DELETE, KVM_MEMSLOT_TRACE_FINAL);
+}
+
 static void test_unmap_gfn_range(void **state)
 {
 	const struct kvm_memory_slot *s;
@@ -739,22 +864,22 @@ static void test_unmap_gfn_range(void **state)
 		map(s, base + g, true, 1);
 	map(s, base + LARGE, true, 2);
 
-	assert_true(range_op(vm->ops->unmap_gfn_range, s, base + 4, base + 8));
+	assert_int_equal(unmap_op(s, base + 4, base + 8), 4);
 	for (g = 0; g < 32; g++) {
 		if (g >= 4 && g < 8)
 			assert_miss(0, base + g, false);
 		else
 			assert_hit(s, base + g, false);
 	}
-	assert_false(range_op(vm->ops->unmap_gfn_range, s, base + 4, base + 8));
-	assert_false(range_op(vm->ops->unmap_gfn_range, s, base + 100, base + 200));
+	assert_int_equal(unmap_op(s, base + 4, base + 8), 0);
+	assert_int_equal(unmap_op(s, base + 100, base + 200), 0);
 	/* Large range, few mappings: found through the list. */
-	assert_true(range_op(vm->ops->unmap_gfn_range, s, base, base + 31));
+	assert_int_equal(unmap_op(s, base, base + 31), 27);
 	assert_hit(s, base + 31, false);
 	assert_int_equal(nr_leaves(s, 1), 1);
 
 	/* One page of a 2 MiB leaf takes the whole leaf. */
-	assert_true(range_op(vm->ops->unmap_gfn_range, s, base + LARGE + 9, base + LARGE + 10));
+	assert_int_equal(unmap_op(s, base + LARGE + 9, base + LARGE + 10), 1);
 	assert_miss(0, base + LARGE + 100, false);
 	assert_int_equal(nr_leaves(s, 2), 0);
 	assert_int_equal(tvm_audit(vm), 0);
@@ -1184,6 +1309,7 @@ static int run(const struct kvm_memslot_ops *ops)
 		X86_TEST(test_move),
 		X86_TEST(test_dirty_log),
 		X86_TEST(test_unmap_gfn_range),
+		X86_TEST(test_trace_events),
 		X86_TEST(test_aging),
 		X86_TEST(test_audit_catches_corruption),
 		X86_TEST(test_smm_address_space),

@@ -9,6 +9,8 @@
 #include <linux/err.h>
 #include <linux/sched.h>
 
+#include <trace/events/kvm_memslot.h>
+
 #include "memslot_tree.h"
 
 /**
@@ -138,6 +140,7 @@ struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 		generation = slots->generation;
 		srcu_read_unlock(&vm->srcu, *srcu_idx);
 		atomic64_inc(&vm->transit_waits);
+		trace_kvm_memslot_fault_wait(as_id, gfn, generation);
 		if (wait_event_killable(vm->update_wq,
 					READ_ONCE(vm->generation) != generation)) {
 			*srcu_idx = srcu_read_lock(&vm->srcu);

@@ -14,6 +14,10 @@
 #include <linux/module.h>
 #include <uapi/linux/kvm_memslot.h>
 
+/* The one file that instantiates the tracepoints the core fires. */
+#define CREATE_TRACE_POINTS
+#include <trace/events/kvm_memslot.h>
+
 #include "memslot_fd.h"
 
 static long kvm_memslot_dev_ioctl(struct file *filp, unsigned int ioctl,

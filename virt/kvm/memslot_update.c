@@ -24,10 +24,13 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+
+#include <trace/events/kvm_memslot.h>
 
 #include "memslot_internal.h"
 
@@ -107,10 +110,11 @@ struct kvm_memslot_update {
 	unsigned int failed;
 };
 
+/* Named as the kvm_memslot_publish tracepoint names them. */
 enum kvm_memslot_publish_kind {
-	KVM_MEMSLOT_PUBLISH_INVALID,
-	KVM_MEMSLOT_PUBLISH_FINAL,
-	KVM_MEMSLOT_PUBLISH_RESTORE,
+	KVM_MEMSLOT_PUBLISH_INVALID = KVM_MEMSLOT_TRACE_INVALID,
+	KVM_MEMSLOT_PUBLISH_FINAL = KVM_MEMSLOT_TRACE_FINAL,
+	KVM_MEMSLOT_PUBLISH_RESTORE = KVM_MEMSLOT_TRACE_RESTORE,
 };
 
 static bool kvm_memslot_overlaps(struct kvm_memslot_node *gfn_root, u16 id,
@@ -449,6 +453,8 @@ static void kvm_memslot_publish(struct kvm_memslot_update *u,
 		slots = kvm_memslot_build_set(&u->as[as_id], kind);
 		slots->generation = generation;
 		rcu_assign_pointer(vm->sets[as_id], slots);
+		trace_kvm_memslot_publish(slots, u->nr == 1 ? u->changes[0].change :
+					  KVM_MEMSLOT_TRACE_BATCH, kind);
 	}
 	WRITE_ONCE(vm->generation, generation);
 	vm->stats.publishes++;
@@ -467,12 +473,18 @@ static void kvm_memslot_publish(struct kvm_memslot_update *u,
  * Readers are short (a lookup, a fault), so an expedited grace period costs
  * little and keeps a stream of deletes from taking jiffies each.
  */
-static void kvm_memslot_wait_readers(struct kvm_memslot_vm *vm)
+static void kvm_memslot_wait_readers(struct kvm_memslot_vm *vm,
+				     enum kvm_memslot_trace_wait why)
 {
+	u64 start;
+
 	if (KVM_MEMSLOT_TEST_EARLY_FREE)
 		return;
+	start = ktime_get_ns();
 	synchronize_srcu_expedited(&vm->srcu);
 	vm->stats.grace_periods++;
+	trace_kvm_memslot_grace_period(vm->generation, why,
+				       ktime_get_ns() - start);
 }
 
 static int kvm_memslot_prepare_one(struct kvm_memslot_update *u,
@@ -617,6 +629,7 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 {
 	struct kvm_memslot_vm *vm = u->vm;
 	const struct kvm_memslot_ops *ops = vm->ops;
+	unsigned long removed;
 	unsigned int i;
 	int r;
 	/* Flush and commit hooks, like prepare, run under slots_lock. */
@@ -625,7 +638,7 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 	if (u->needs_invalid) {
 		kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_INVALID);
 		/* After this no reader can create a translation from an old slot. */
-		kvm_memslot_wait_readers(vm);
+		kvm_memslot_wait_readers(vm, KVM_MEMSLOT_TRACE_WAIT_TRANSITION);
 		for (i = 0; i < u->nr; i++) {
 			struct kvm_memslot_change_rec *rec = &u->changes[i];
 
@@ -633,8 +646,8 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 			    rec->change != KVM_MEMSLOT_MOVE)
 				continue;
 			vm->stats.flushes++;
-			if (ops->flush_memslot)
-				ops->flush_memslot(vm, rec->old);
+			removed = ops->flush_memslot ? ops->flush_memslot(vm, rec->old) : 0;
+			trace_kvm_memslot_flush_memslot(rec->old, removed);
 			if (vm->listener)
 				vm->listener->notify(vm, rec->old, rec->new,
 						     rec->change);
@@ -664,7 +677,7 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 	kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_FINAL);
 	/* No fault that saw logging off may still install a writable entry. */
 	if (u->enables_dirty_log)
-		kvm_memslot_wait_readers(vm);
+		kvm_memslot_wait_readers(vm, KVM_MEMSLOT_TRACE_WAIT_DIRTY_LOG);
 
 	for (i = 0; i < u->nr; i++) {
 		struct kvm_memslot_change_rec *rec = &u->changes[i];

@@ -34,17 +34,24 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 
+#include <trace/events/kvm_memslot.h>
+
 #include "memslot_fd.h"
 
 typedef bool (*mn_hook_t)(struct kvm_memslot_vm *vm,
 			  const struct kvm_memslot_gfn_range *range);
 
+/*
+ * A walk of the slots of a host range calls @hook (an aging hook) on
+ * each, or the backend's unmap_gfn_range if @hook is NULL; @ret sums what
+ * the calls returned.
+ */
 struct mn_walk {
 	struct kvm_memslot_vm *vm;
 	mn_hook_t hook;
 	unsigned long start;
 	unsigned long end;
-	bool ret;
+	unsigned long ret;
 };
 
 static struct kvm_memslot_vm *mn_to_vm(struct mmu_notifier *mn)
@@ -67,21 +74,30 @@ static int mn_visit(struct kvm_memory_slot *slot, void *data)
 		       ((end - slot->userspace_addr + page_mask) >>
 			slot->page_shift),
 	};
+	unsigned long removed;
 
-	walk->ret |= walk->hook(walk->vm, &range);
+	if (walk->hook) {
+		walk->ret += walk->hook(walk->vm, &range);
+		return 0;
+	}
+	removed = walk->vm->ops->unmap_gfn_range(walk->vm, &range);
+	trace_kvm_memslot_unmap(walk->start, walk->end, &range, removed);
+	walk->ret += removed;
 	return 0;
 }
 
 /*
- * Call @hook for every gfn range that [@start, @end) backs, in every
- * address space, INVALID slots included: their translations may still
- * exist (a delete removes them only after its grace period).  Called with
- * the SRCU read lock and mmu_lock held.
+ * Call @hook (NULL: the backend's unmap_gfn_range) for every gfn range
+ * that [@start, @end) backs, in every address space, INVALID slots
+ * included: their translations may still exist (a delete removes them
+ * only after its grace period).  Called with the SRCU read lock and
+ * mmu_lock held.
  *
- * Return: whether any call returned true.
+ * Return: how many calls returned true, or translations were unmapped.
  */
-static bool mn_handle_range(struct kvm_memslot_vm *vm, unsigned long start,
-			    unsigned long end, mn_hook_t hook)
+static unsigned long mn_handle_range(struct kvm_memslot_vm *vm,
+				     unsigned long start, unsigned long end,
+				     mn_hook_t hook)
 {
 	struct mn_walk walk = {
 		.vm = vm,
@@ -93,8 +109,8 @@ static bool mn_handle_range(struct kvm_memslot_vm *vm, unsigned long start,
 
 	lockdep_assert_held(&vm->mmu_lock);
 
-	if (!hook)
-		return false;
+	if (!hook && !vm->ops->unmap_gfn_range)
+		return 0;
 	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++)
 		kvm_memslot_visit_hva(kvm_memslots_get(vm, as_id), start, end,
 				      mn_visit, &walk);
@@ -125,8 +141,7 @@ static int mn_invalidate_range_start(struct mmu_notifier *mn,
 		vm->mmu_invalidate_end = max(vm->mmu_invalidate_end,
 					     range->end);
 	}
-	if (mn_handle_range(vm, range->start, range->end,
-			    vm->ops->unmap_gfn_range))
+	if (mn_handle_range(vm, range->start, range->end, NULL))
 		kvm_memslot_flush_remote_tlbs(vm);
 	kvm_memslot_gpc_invalidate(vm, range->start, range->end);
 	spin_unlock(&vm->mmu_lock);

@@ -65,6 +65,8 @@
 #include <linux/srcu.h>
 #include <linux/wait.h>
 
+#include <trace/events/kvm_memslot.h>
+
 /**
  * kvm_memslot_gpc_init() - prepare a cache for use
  * @gpc:    the cache, zeroed by the caller
@@ -336,6 +338,7 @@ int kvm_memslot_gpc_refresh(struct kvm_memslot_gpc *gpc)
 		cond_resched();
 	}
 	gpc->last_error = r;
+	trace_kvm_memslot_gpc_refresh(gpc, r);
 out:
 	mutex_unlock(&gpc->refresh_lock);
 	return r;
@@ -393,6 +396,7 @@ void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
 		if (!gpc->valid || gpc->hva >= end ||
 		    gpc->hva + PAGE_SIZE <= start)
 			continue;
+		trace_kvm_memslot_gpc_invalidate(gpc, start, end);
 		write_lock(&gpc->lock);
 		gpc_clear(gpc);
 		gpc->invalidations++;

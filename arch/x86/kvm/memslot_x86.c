@@ -106,12 +106,13 @@ static int x86_prepare_memory_region(struct kvm_memslot_vm *vm,
  * After the grace period that followed @old's INVALID publish: no fault
  * can map @old again, so zapping what the tables map in its gfn range
  * removes every translation of it, at a cost proportional to what it
- * mapped, and frees the tables that served only it.
+ * mapped, and frees the tables that served only it.  What it removed is
+ * reported to the core, for the kvm_memslot_flush_memslot tracepoint.
  */
-static void x86_flush_memslot(struct kvm_memslot_vm *vm,
-			      const struct kvm_memory_slot *old)
+static unsigned long x86_flush_memslot(struct kvm_memslot_vm *vm,
+				       const struct kvm_memory_slot *old)
 {
-	x86_rmap_zap_slot(vm, old);
+	return x86_rmap_zap_slot(vm, old);
 }
 
 static void x86_commit_memory_region(struct kvm_memslot_vm *vm,

@@ -246,12 +246,12 @@ int x86_mmu_map_mmio(struct kvm_memslot_vm *vm, int as_id,
 void x86_mmu_flush_all(struct kvm_memslot_vm *vm);
 
 /* arch/x86/kvm/mmu_rmap.c: a slot's translations, found through the tables */
-void x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
-		       const struct kvm_memory_slot *slot);
+unsigned long x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
+				const struct kvm_memory_slot *slot);
 bool x86_rmap_protect_slot(struct x86_mmu *mmu,
 			   const struct kvm_memory_slot *slot);
-bool x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
-			  const struct kvm_memslot_gfn_range *range);
+unsigned long x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
+				   const struct kvm_memslot_gfn_range *range);
 bool x86_rmap_age_range(struct kvm_memslot_vm *vm,
 			const struct kvm_memslot_gfn_range *range);
 bool x86_rmap_test_age_range(struct kvm_memslot_vm *vm,

@@ -55,6 +55,7 @@ static bool x86_visit_is_leaf(const struct x86_walk_ctx *ctx)
  * @end:     one past the last
  * @reclaim: free tables that map nothing but gfns of [@start, @end)
  * @flush:   a present entry was removed: flush before freeing anything
+ * @removed: present leaves removed, for the hooks' callers
  * @freed:   tables detached, chained through page_private(), to free
  *           after the flush
  */
@@ -63,6 +64,7 @@ struct x86_zap {
 	kvm_memslot_gfn_t end;
 	bool reclaim;
 	bool flush;
+	unsigned long removed;
 	struct page *freed;
 };
 
@@ -76,6 +78,7 @@ static int x86_zap_visit(const struct x86_walk_ctx *ctx)
 		if (x86_pte_present(ctx->mmu->fmt, ctx->old)) {
 			WRITE_ONCE(*ctx->sptep, 0);
 			zap->flush = true;
+			zap->removed++;
 		}
 		return 0;
 	}
@@ -107,9 +110,11 @@ static int x86_zap_visit(const struct x86_walk_ctx *ctx)
  * the lock is dropped, after a remote TLB flush if anything was removed:
  * a concurrent invalidation that finds an entry already gone must not be
  * able to skip the flush its pages need.
+ *
+ * Return: the number of translations removed (a 2 MiB one counts once).
  */
-void x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
-		       const struct kvm_memory_slot *slot)
+unsigned long x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
+				const struct kvm_memory_slot *slot)
 {
 	struct x86_zap zap = {
 		.start = slot->base_gfn,
@@ -131,7 +136,7 @@ void x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
 		mmu = vm->arch;
 		if (!mmu) {
 			spin_unlock(&vm->mmu_lock);
-			return;
+			break;
 		}
 		walker.visited = 0;
 		r = x86_mmu_walk_range(mmu, slot->as_id, next, zap.end, &walker);
@@ -145,6 +150,7 @@ void x86_rmap_zap_slot(struct kvm_memslot_vm *vm,
 		next = walker.next;
 		cond_resched();
 	} while (r == -EAGAIN);
+	return zap.removed;
 }
 
 static int x86_protect_visit(const struct x86_walk_ctx *ctx)
@@ -232,10 +238,11 @@ static int x86_rmap_range(struct kvm_memslot_vm *vm,
  * Tables stay (the caller flushes after this returns, too late to free
  * them here); the next delete of the slot frees them.
  *
- * Return: true if anything was zapped; the caller flushes remote TLBs.
+ * Return: the number of translations zapped (a 2 MiB one counts once);
+ * if not 0, the caller flushes remote TLBs.
  */
-bool x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
-			  const struct kvm_memslot_gfn_range *range)
+unsigned long x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
+				   const struct kvm_memslot_gfn_range *range)
 {
 	struct x86_zap zap = {};
 	struct x86_walker walker = {
@@ -245,7 +252,7 @@ bool x86_rmap_unmap_range(struct kvm_memslot_vm *vm,
 	};
 
 	x86_rmap_range(vm, range, &walker);
-	return zap.flush;
+	return zap.removed;
 }
 
 /**

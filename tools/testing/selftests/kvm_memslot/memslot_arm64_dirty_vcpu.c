@@ -8,7 +8,9 @@
  * no slot backs (an MMIO exit ends the round), and KVM_GET_DIRTY_LOG must
  * give exactly the chosen pages.  The second round writes some pages of
  * the first again and some new ones, so it also checks that the first
- * KVM_GET_DIRTY_LOG write-protected what it reported.
+ * KVM_GET_DIRTY_LOG write-protected what it reported.  A third round only
+ * stores to a READONLY slot: that too must end in an MMIO exit for the
+ * write, leave the slot's memory alone and dirty nothing.
  *
  * Built for arm64 and run against in-tree KVM's /dev/kvm (the oracle lane,
  * tests/xarch/arm64.sh), the stores are a hand-encoded arm64 program run
@@ -22,7 +24,7 @@
  */
 #include "access_util.h"
 
-#define NTESTS		12
+#define NTESTS		(1 + NROUNDS * 5 + 1)
 #define NPAGES		512
 #define WORDS		(NPAGES / 64)
 #define DATA_SLOT	1
@@ -31,11 +33,22 @@
 #define CODE_GPA	0x10000000ULL
 #define CODE_PAGES	4
 #define END_GPA		0x20000000ULL	/* no slot: the MMIO exit ending a round */
+#define RO_SLOT		2
+#define RO_GPA		0x30000000ULL
+#define RO_OFF		0x10
+#define NROUNDS		3
 
-static const uint32_t round_pages[2][8] = {
+static const uint32_t round_pages[NROUNDS][8] = {
 	{ 0, 1, 7, 63, 64, 200, 511, NPAGES },
 	{ 1, 2, 64, 300, 511, NPAGES },
+	{ NPAGES },
 };
+
+/* Where round @round's last store, the one that must exit, goes. */
+static uint64_t end_gpa(int round)
+{
+	return round == 2 ? RO_GPA + RO_OFF : END_GPA;
+}
 
 /* The doubleword of @page that round @round stores to, and its value. */
 static uint64_t store_off(uint32_t page, int round)
@@ -49,7 +62,7 @@ static uint64_t store_val(int round)
 }
 
 static int devfd, vmfd, vcpufd;
-static uint8_t *data, *code;
+static uint8_t *data, *code, *rodata;
 
 /* "pages a,b,c" of a bitmap, for the [cmp] descriptions. */
 static const char *bitmap_str(const uint64_t *bm)
@@ -116,7 +129,7 @@ static uint64_t write_program(int round)
 			      store_off(page, round));
 		*p++ = a64_str(1, 0);
 	}
-	p = a64_mov48(p, 0, END_GPA);
+	p = a64_mov48(p, 0, end_gpa(round));
 	*p++ = a64_str(1, 0);
 	*p++ = 0x14000000u;	/* b . */
 	return CODE_GPA + round * PAGE_SZ;
@@ -203,11 +216,11 @@ static const char *access_round(int round)
 			return s;
 		}
 	}
-	r = acc_access(vcpufd, END_GPA, &v, sizeof(v), KVM_MEMSLOT_ACCESS_WRITE,
-		       &out);
+	r = acc_access(vcpufd, end_gpa(round), &v, sizeof(v),
+		       KVM_MEMSLOT_ACCESS_WRITE, &out);
 	if (r != ACC_MMIO)
 		snprintf(s, sizeof(s), "store to 0x%llx: %s",
-			 (unsigned long long)END_GPA, acc_name(r));
+			 (unsigned long long)end_gpa(round), acc_name(r));
 	else
 		snprintf(s, sizeof(s), "MMIO exit: %s of %u bytes at 0x%llx",
 			 out.exit_write ? "write" : "read", out.exit_len,
@@ -243,25 +256,27 @@ int main(int argc, char **argv)
 
 	data = tap_map(NPAGES * PAGE_SZ);
 	code = tap_map(CODE_PAGES * PAGE_SZ);
-	tap_require(data && code, "mmap");
+	rodata = tap_map(PAGE_SZ);
+	tap_require(data && code && rodata, "mmap");
 	r = tap_set(vmfd, 0, CODE_SLOT, 0, CODE_GPA, CODE_PAGES * PAGE_SZ,
 		    (uintptr_t)code);
 	if (!r)
 		r = tap_set(vmfd, 0, DATA_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
 			    DATA_GPA, NPAGES * PAGE_SZ, (uintptr_t)data);
+	if (!r)
+		r = tap_set(vmfd, 0, RO_SLOT, KVM_MEM_READONLY, RO_GPA, PAGE_SZ,
+			    (uintptr_t)rodata);
 #ifdef __aarch64__
 	if (!r && !use_access)
 		r = real_setup();
 #endif
-	if (!tap_expect(r, 0, "code slot, dirty-logged data slot of %d pages, vCPU",
+	if (!tap_expect(r, 0, "code slot, dirty-logged data slot of %d pages, READONLY slot, vCPU",
 			NPAGES)) {
 		tap_bail_rest("no VM");
 		return tap_finish();
 	}
 
-	snprintf(want, sizeof(want), "MMIO exit: write of 8 bytes at 0x%llx",
-		 (unsigned long long)END_GPA);
-	for (int round = 0; round < 2; round++) {
+	for (int round = 0; round < NROUNDS; round++) {
 		uint64_t bm[WORDS], expect[WORDS], none[WORDS] = { 0 };
 		const char *how;
 
@@ -276,6 +291,8 @@ int main(int argc, char **argv)
 #else
 		how = access_round(round);
 #endif
+		snprintf(want, sizeof(want), "MMIO exit: write of 8 bytes at 0x%llx",
+			 (unsigned long long)end_gpa(round));
 		tap_result(!strcmp(how, want), "round %d: the stores end in %s [cmp]",
 			   round, how);
 
@@ -287,7 +304,10 @@ int main(int argc, char **argv)
 			       sizeof(got));
 			bad_mem += got != store_val(round);
 		}
-		tap_expect(bad_mem, 0, "round %d: every store reached the slot's memory",
+		/* The READONLY slot's page is never written. */
+		bad_mem += !!memcmp(rodata, none, sizeof(none));
+		tap_expect(bad_mem, 0,
+			   "round %d: every store reached the data slot, none the READONLY one",
 			   round);
 
 		memset(bm, 0xff, sizeof(bm));

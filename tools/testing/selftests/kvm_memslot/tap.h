@@ -309,23 +309,30 @@ static inline uint32_t tap_nr_address_spaces(int fd)
 }
 
 /*
- * What the capabilities of the VM type under test must say, or NULL.  An
- * arm64 type's low byte is the IPA size, which they do not depend on: the
- * table has one KVM_MEMSLOT_VM_ARM64 entry.  Built for arm64, a program
- * talks to in-tree arm64 KVM (the oracle lane, tests/xarch/arm64.sh), whose
- * types are the IPA size alone: they are that same entry's.
+ * The module's VM type that @type stands for, with an arm64 type's IPA
+ * size (its low byte) dropped: KVM_MEMSLOT_VM_ARM64 for every arm64 type.
+ * Built for arm64, a program talks to in-tree arm64 KVM (the oracle lane,
+ * tests/xarch/arm64.sh), whose types are the IPA size alone: those are
+ * arm64 types too.  Use it wherever a test's expectation depends on the
+ * architecture of the VM type.
  */
-static inline const struct tap_arch_caps *tap_arch_caps(void)
+static inline unsigned long tap_vm_kind(unsigned long type)
 {
-	unsigned long type = tap_vm_type;
-
 #ifdef __aarch64__
 	type |= KVM_MEMSLOT_VM_ARM64;
 #endif
 	if ((type & KVM_MEMSLOT_VM_FAMILY_MASK) == KVM_MEMSLOT_VM_ARM64)
-		type = KVM_MEMSLOT_VM_ARM64;
+		return KVM_MEMSLOT_VM_ARM64;
+	return type;
+}
+
+/* What the capabilities of the VM type under test must say, or NULL. */
+static inline const struct tap_arch_caps *tap_arch_caps(void)
+{
+	unsigned long kind = tap_vm_kind(tap_vm_type);
+
 	for (size_t i = 0; i < ARRAY_SIZE(tap_arch_caps_table); i++)
-		if (tap_arch_caps_table[i].vm_type == type)
+		if (tap_arch_caps_table[i].vm_type == kind)
 			return &tap_arch_caps_table[i];
 	return NULL;
 }

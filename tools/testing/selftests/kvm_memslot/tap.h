@@ -398,7 +398,9 @@ static inline void *tap_map(size_t size)
 /*
  * Highest end (exclusive) of a user range access_ok() accepts: TASK_SIZE_MAX,
  * which depends on whether the kernel runs with 5-level paging.  A mapping
- * above the 47-bit boundary is only possible with 5-level paging.
+ * above the 47-bit boundary is only possible with 5-level paging.  On
+ * arm64 (the oracle lane's in-tree KVM) it is 1 << VA_BITS, with no page
+ * kept back: 2^48, or 2^52 if a hint above 2^48 is honoured.
  */
 static inline uint64_t tap_task_size_max(void)
 {
@@ -406,12 +408,13 @@ static inline uint64_t tap_task_size_max(void)
 	void *p = mmap(hint, PAGE_SZ, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 
-	if (p == MAP_FAILED)
-		return (1UL << 47) - PAGE_SZ;
-	munmap(p, PAGE_SZ);
-	if (p != hint)
-		return (1UL << 47) - PAGE_SZ;
-	return (1UL << 56) - PAGE_SZ;
+	if (p != MAP_FAILED)
+		munmap(p, PAGE_SZ);
+#ifdef __aarch64__
+	return p == hint ? 1UL << 52 : 1UL << 48;
+#else
+	return p == hint ? (1UL << 56) - PAGE_SZ : (1UL << 47) - PAGE_SZ;
+#endif
 }
 
 static inline int tap_popcount(const void *buf, size_t bytes)

@@ -26,6 +26,10 @@
 #                       /dev/kvm as a whole; not memslot_limits, whose 32767
 #                       slot creations take arm64 KVM over 3 minutes under
 #                       TCG)
+#   XARCH_ARM64_IPA32_TESTS  run again with a 32-bit IPA space (in-tree
+#                       type 32, the module's KVM_MEMSLOT_VM_ARM64 | 32),
+#                       their results tagged "@ipa32" (default below; must
+#                       be among XARCH_ARM64_TESTS)
 #   XARCH_MODULE_VM_TYPE  the module's VM type to compare (default
 #                       KVM_MEMSLOT_VM_ARM64; another type only to try the
 #                       lane itself, e.g. 0 for x86's)
@@ -46,6 +50,8 @@ tests=${XARCH_ARM64_TESTS:-memslot_validation memslot_changes memslot_dev_mode
 	memslot_dirty_log memslot_create_vm memslot_vcpu memslot_fuzz
 	memslot_trace_replay memslot_arm64_dirty_vcpu}
 tests=$(echo $tests)
+ipa32_tests=$(echo ${XARCH_ARM64_IPA32_TESTS-memslot_validation memslot_changes
+	memslot_dirty_log memslot_arm64_dirty_vcpu})
 test_timeout=${XARCH_TEST_TIMEOUT:-300}
 timeout_s=${XARCH_TIMEOUT:-900}
 
@@ -57,6 +63,9 @@ for c in qemu-system-aarch64 aarch64-linux-gnu-gcc; do
 done
 for t in $tests; do
 	[ -x "$selftests/build/$t" ] || die "$selftests/build/$t missing: run make selftests"
+done
+for t in $ipa32_tests; do
+	case " $tests " in *" $t "*) ;; *) die "XARCH_ARM64_IPA32_TESTS: $t is not in XARCH_ARM64_TESTS" ;; esac
 done
 
 # The module's VM type for arm64 with the default IPA size, from the uapi
@@ -82,6 +91,7 @@ cp "$here/arm64-init" "$build/stage/init"
 cp "$here/xarch-run.sh" "$build/stage/bin/xarch-run.sh"
 cat >"$build/stage/etc/xarch.conf" <<CONF
 TESTS="arm64-probe $tests"
+IPA32_TESTS="$ipa32_tests"
 TEST_TIMEOUT=$test_timeout
 VM_TYPE=0
 CONF
@@ -106,7 +116,9 @@ a64=$!
 x86_tests=
 for t in $tests; do x86_tests="$x86_tests $selftests/build/$t"; done
 cat >"$build/x86/demo.sh" <<DEMO
-exec sh /payload/xarch-run.sh /dev/kvm-memslot $vm_type $test_timeout /tests arm64-probe $tests
+sh /payload/xarch-run.sh /dev/kvm-memslot $vm_type $test_timeout /tests arm64-probe $tests
+[ -z "$ipa32_tests" ] || XARCH_TAG=@ipa32 \
+	sh /payload/xarch-run.sh /dev/kvm-memslot $((vm_type | 32)) $test_timeout /tests $ipa32_tests
 DEMO
 x86_start=$(date +%s)
 set +e

@@ -824,6 +824,7 @@ static void test_caps_and_limits(void **state)
 	assert_int_equal(ops->max_vcpus, 512);
 	assert_int_equal(ops->max_vcpu_ids, 512);
 	assert_int_equal(ops->vcpu_mmap_pages, 2);
+	assert_int_equal(ops->unknown_vm_ioctl, -EINVAL);
 	/* The default 40 bits: a slot ending at 1 TiB fits, one past fails. */
 	assert_int_equal(tvm_set(vm, 0, 0, (1ULL << 40) - MB, MB, TEST_HVA(0)), 0);
 	assert_int_equal(tvm_set(vm, 1, 0, (1ULL << 40) - MB / 2, MB, TEST_HVA(MB)),

@@ -165,6 +165,8 @@ const struct kvm_memslot_ops kvm_memslot_arm64_ops = {
 	.max_vcpus		= ARM64_MAX_VCPUS,
 	.max_vcpu_ids		= ARM64_MAX_VCPUS,
 	.vcpu_mmap_pages	= ARM64_VCPU_MMAP_PAGES,
+	/* kvm_arch_vm_ioctl()'s default: KVM_SET_USER_MEMORY_REGION2 too. */
+	.unknown_vm_ioctl	= -EINVAL,
 	.init_vm		= arm64_init_vm,
 	.destroy_vm		= arm64_destroy_vm,
 	.check_extension	= arm64_check_extension,

@@ -19,6 +19,8 @@
 #   make docs         Documentation/ as HTML (Sphinx), warnings are errors
 #   make test         all + check + install-check + dkms-check + docs +
 #                     vmtest + vmtest-debug
+#   make xarch-arm64  arm64 oracle lane: in-tree arm64 KVM booted under TCG
+#                     (tests/xarch/arm64.sh) against the module's arm64 type
 #   make bench        boot guests (1 and 2 CPUs), time slot updates on
 #                     /dev/kvm-memslot against /dev/kvm: table, JSON, plot
 #   make clean
@@ -34,10 +36,11 @@ KDIR ?= $(shell ls -d /lib/modules/*/build 2>/dev/null | sort -V | tail -n 1)
 
 SELFTESTS_DIR := tools/testing/selftests/kvm_memslot
 
-# The two commands install what they need first (scripts/setup.sh: missing
-# Debian packages of scripts/debian-packages; a dpkg query when none is).
-# It runs while this file is read, so before any prerequisite is built.
-ifneq ($(filter demo test,$(MAKECMDGOALS)),)
+# These commands install what they need first (scripts/setup.sh: missing
+# Debian packages of scripts/debian-packages and the foreign kernels of
+# tests/xarch; a dpkg query when nothing is missing).  It runs while this
+# file is read, so before any prerequisite is built.
+ifneq ($(filter demo test xarch-arm64,$(MAKECMDGOALS)),)
 ifneq ($(shell scripts/setup.sh >&2 && echo ok),ok)
 $(error scripts/setup.sh failed: see above)
 endif
@@ -79,6 +82,13 @@ selftests:
 
 vmtest: all selftests
 	tests/vm/run.sh
+
+# Debian's arm64 kernel under qemu-system-aarch64 (TCG, EL2) runs the
+# selftests against its /dev/kvm; the x86 guest runs them against the
+# module's arm64 VM type; any difference fails (tests/xarch/arm64.sh).
+.PHONY: xarch-arm64
+xarch-arm64: all selftests
+	tests/xarch/arm64.sh
 
 # The debug kernel is built once and cached in tests/debug-kernel/build/.
 vmtest-debug: all selftests

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # setup.sh: install the Debian 12 packages listed in scripts/debian-packages
-# that are missing.  `make demo` and `make test` run it before anything
-# else; it only asks dpkg (about a second) when everything is there.  As
-# root it runs apt-get; as another user it prints the command to run and
-# fails.
+# that are missing, then fetch the foreign-architecture kernels of the
+# cross-architecture lanes (tests/xarch/fetch-foreign.sh: downloaded and
+# unpacked into tests/xarch/cache, never installed).  `make demo`, `make
+# test` and the xarch lanes run it before anything else; it only asks dpkg
+# and stats the caches (about a second) when everything is there.  As root
+# it runs apt-get; as another user it prints the command to run and fails.
 #
 #   scripts/setup.sh [--check]    --check: only report, never install
 set -eu
@@ -25,7 +27,14 @@ for p in $wanted; do
 	esac
 done
 missing=${missing# }
-[ -n "$missing" ] || exit 0
+xarch=$(dirname "$0")/../tests/xarch
+# One line per cross-architecture lane: architecture, kernel flavour, and
+# the other packages its guest needs.
+fetch_foreign() {
+	[ "${1:-}" != --check ] || return 0
+	"$xarch/fetch-foreign.sh" arm64 arm64 busybox-static
+}
+[ -n "$missing" ] || { fetch_foreign "$@"; exit; }
 
 cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $missing"
 if [ "${1:-}" = --check ]; then
@@ -44,3 +53,4 @@ echo "setup: installing $missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update >&2
 apt-get install -y $missing >&2
+fetch_foreign "$@"

@@ -199,6 +199,9 @@ struct kvm_memslot_gfn_range {
  * @vcpu_mmap_pages:    pages a vCPU fd maps, struct kvm_run first
  *                      (KVM_GET_VCPU_MMAP_SIZE), at most
  *                      KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES
+ * @unknown_vm_ioctl:   the errno of a KVM VM ioctl neither the core nor the
+ *                      architecture knows (arm64: -EINVAL); 0 is x86's
+ *                      -ENOTTY
  * @init_vm:            set up @vm->arch for a VM of @type, which matched
  *                      @vm_type; a non-zero errno fails KVM_CREATE_VM.
  *                      Optional.
@@ -277,6 +280,7 @@ struct kvm_memslot_ops {
 	u32 max_vcpus;
 	u32 max_vcpu_ids;
 	u8 vcpu_mmap_pages;
+	int unknown_vm_ioctl;
 
 	int (*init_vm)(struct kvm_memslot_vm *vm, unsigned long type);
 	void (*destroy_vm)(struct kvm_memslot_vm *vm);

@@ -38,7 +38,9 @@
 #   VMTEST_KSFT_TESTS       tests also run through the selftests' run_tests.sh
 #                           (kselftest's runner: once per VM type) on
 #                           /dev/kvm-memslot (default: memslot_validation
-#                           memslot_changes memslot_dirty_log; "" for none)
+#                           memslot_changes memslot_dirty_log, and the
+#                           access, mm-coherence, stress, dirty-harvest and
+#                           flush-race tests; "" for none)
 #
 # A second kernel (the debug-kernel lane, tests/debug-kernel/lane.sh):
 #   VMTEST_KERNEL_IMAGE     boot this image instead of /boot/vmlinuz-<ver>;
@@ -204,7 +206,9 @@ fi
 ksft=()
 if [ "$mode" = test ] && [ -x "$selftests_build/run_tests.sh" ] &&
    [ -x "$selftests_build/vm_types" ]; then
-	for n in ${VMTEST_KSFT_TESTS-memslot_validation memslot_changes memslot_dirty_log}; do
+	for n in ${VMTEST_KSFT_TESTS-memslot_validation memslot_changes memslot_dirty_log \
+		 memslot_access memslot_mm_coherence memslot_stress \
+		 memslot_dirty_harvest memslot_flush_race}; do
 		[ -e "$stage/tests/$n" ] && ksft+=("$n")
 	done
 	if [ ${#ksft[@]} -gt 0 ]; then

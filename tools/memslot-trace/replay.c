@@ -511,6 +511,16 @@ static long run_op(struct state *s, struct op *op, long *pop)
 	*pop = -1;
 	switch (op->kind) {
 	case OP_CHECK_SYS:
+		/*
+		 * The device answers for the VM type KVM_CREATE_VM(0) makes.
+		 * Replayed on another type, the recording's system fd stands
+		 * for that type's architecture, whose VMs answer as its
+		 * system fd does (arm64: the VM fd's answers are the system
+		 * fd's): ask the VM.
+		 */
+		if (s->o->vm_type && s->vmfd >= 0)
+			return xioctl(s->vmfd, KVM_CHECK_EXTENSION,
+				      (void *)(unsigned long)op->a[0]);
 		return xioctl(s->devfd, KVM_CHECK_EXTENSION, (void *)(unsigned long)op->a[0]);
 	case OP_CHECK_VM:
 		return xioctl(s->vmfd, KVM_CHECK_EXTENSION, (void *)(unsigned long)op->a[0]);

@@ -625,33 +625,56 @@ static void kvm_memslot_update_abort(struct kvm_memslot_update *u)
 	kfree(u->reclaim);
 }
 
+/*
+ * Test-only: flush the old slots before the INVALID publish rather than
+ * after its grace period, the order that lets a fault which found a slot
+ * live install a translation after the flush
+ * (tools/testing/selftests/kvm_memslot/memslot_flush_race.c must fail).
+ */
+#ifndef KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID
+#define KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID	0
+#endif
+
+/* flush_memslot for every slot the update deletes or moves. */
+static void kvm_memslot_flush_old(struct kvm_memslot_update *u)
+{
+	struct kvm_memslot_vm *vm = u->vm;
+	unsigned long removed;
+	unsigned int i;
+
+	for (i = 0; i < u->nr; i++) {
+		struct kvm_memslot_change_rec *rec = &u->changes[i];
+
+		if (rec->change != KVM_MEMSLOT_DELETE &&
+		    rec->change != KVM_MEMSLOT_MOVE)
+			continue;
+		vm->stats.flushes++;
+		removed = vm->ops->flush_memslot ?
+			  vm->ops->flush_memslot(vm, rec->old) : 0;
+		trace_kvm_memslot_flush_memslot(rec->old, removed);
+		if (vm->listener)
+			vm->listener->notify(vm, rec->old, rec->new,
+					     rec->change);
+	}
+}
+
 static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 {
 	struct kvm_memslot_vm *vm = u->vm;
 	const struct kvm_memslot_ops *ops = vm->ops;
-	unsigned long removed;
 	unsigned int i;
 	int r;
 	/* Flush and commit hooks, like prepare, run under slots_lock. */
 	lockdep_assert_held(&vm->slots_lock);
 
 	if (u->needs_invalid) {
+		if (KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID)
+			kvm_memslot_flush_old(u);
 		kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_INVALID);
 		/* After this no reader can create a translation from an old slot. */
 		kvm_memslot_wait_readers(vm, KVM_MEMSLOT_TRACE_WAIT_TRANSITION);
-		for (i = 0; i < u->nr; i++) {
-			struct kvm_memslot_change_rec *rec = &u->changes[i];
-
-			if (rec->change != KVM_MEMSLOT_DELETE &&
-			    rec->change != KVM_MEMSLOT_MOVE)
-				continue;
-			vm->stats.flushes++;
-			removed = ops->flush_memslot ? ops->flush_memslot(vm, rec->old) : 0;
-			trace_kvm_memslot_flush_memslot(rec->old, removed);
-			if (vm->listener)
-				vm->listener->notify(vm, rec->old, rec->new,
-						     rec->change);
-		}
+		if (!KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID)
+			kvm_memslot_flush_old(u);
 		/*
 		 * Listeners may wait until whoever mapped the old RAM has let
 		 * go of it; if they give up, the old layout comes back.

@@ -164,6 +164,7 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 {
 	struct kvm_memslot_host_vm *vm = filp->private_data;
 	void __user *argp = (void __user *)arg;
+	long r;
 
 	/*
 	 * Slots hold host virtual addresses of the creator's mm; from any
@@ -224,9 +225,14 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 		/*
 		 * Anything else gets x86 KVM's answer to a VM ioctl it does
 		 * not know, which includes KVM_SET_USER_MEMORY_REGION2 (not
-		 * in 6.1): -ENOTTY.
+		 * in 6.1): -ENOTTY; or the backend's, for KVM's own ioctls
+		 * (arm64's kvm_arch_vm_ioctl() answers -EINVAL).
 		 */
-		return kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
+		r = kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
+		if (r == -ENOTTY && _IOC_TYPE(ioctl) != KVM_MEMSLOT_IO &&
+		    vm->core.ops->unknown_vm_ioctl)
+			r = vm->core.ops->unknown_vm_ioctl;
+		return r;
 	}
 }
 

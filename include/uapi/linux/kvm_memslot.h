@@ -49,12 +49,16 @@
 #define KVM_MEMSLOT_VM_X86_NPT		1
 
 /*
- * KVM_MEMSLOT_VM_ARM64 (reserved, no backend yet): arm64 with a stage-2
- * translation; 1 address space, 32767 user slots, read-only slots, 4 KiB
- * pages.  Bits 0-7 give the IPA size in bits as
- * KVM_VM_TYPE_ARM_IPA_SIZE(bits) does for in-tree arm64 KVM (0: the
- * default 40 bits); KVM_CHECK_EXTENSION(KVM_CAP_ARM_VM_IPA_SIZE) will
- * report the largest.
+ * KVM_MEMSLOT_VM_ARM64: arm64 with a stage-2 translation (VMSAv8-64
+ * tables, 4 KiB granule); 1 address space, 32767 user slots, read-only
+ * slots, 4 KiB pages.  Bits 0-7 give the IPA size in bits as
+ * KVM_VM_TYPE_ARM_IPA_SIZE(bits) does for in-tree arm64 KVM: 0 is the
+ * default 40 bits, 32 to 48 are accepted, anything else fails
+ * KVM_CREATE_VM with EINVAL, as do bits 8-15.
+ * KVM_CHECK_EXTENSION(KVM_CAP_ARM_VM_IPA_SIZE) reports the largest, 48
+ * (what arm64 KVM 6.1 reports with 4 KiB pages on a CPU with 52-bit
+ * PARange), and a slot that ends beyond the VM's IPA size fails with
+ * EFAULT, as on arm64.
  */
 #define KVM_MEMSLOT_VM_ARM64		(1UL << KVM_MEMSLOT_VM_FAMILY_SHIFT)
 #define KVM_MEMSLOT_VM_ARM64_IPA_SIZE_MASK	0xffUL

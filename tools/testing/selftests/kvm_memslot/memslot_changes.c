@@ -31,7 +31,8 @@ static long probe_free(uint32_t as, uint64_t gpa, uint64_t size)
 int main(int argc, char **argv)
 {
 	const char *dev = tap_device(argc, argv);
-	int devfd;
+	int devfd, first, per_as = 0;
+	uint32_t nas;
 	void *mem;
 
 	devfd = tap_open_dev(dev);
@@ -48,7 +49,14 @@ int main(int argc, char **argv)
 	}
 	hva = (uint64_t)mem;
 
+	/* Results of one address space's pass: skipped for one it lacks. */
+	nas = tap_nr_address_spaces(vmfd);
 	for (uint32_t as = 0; as < 2; as++) {
+		if (as >= nas) {
+			tap_skip_n(per_as, "the VM has one address space");
+			continue;
+		}
+		first = tap_count;
 		tap_diag("address space %u", as);
 		/* create */
 		tap_expect(tap_set(vmfd, as, 0, 0, 0x100000, 0x40000, hva), 0,
@@ -130,9 +138,14 @@ int main(int argc, char **argv)
 		tap_expect(tap_set(vmfd, as, 1, KVM_MEM_READONLY, 0x460000, 0x20000,
 				   hva + 0x40000), 0,
 			   "as %u: re-create slot 1 read-only at the same place", as);
+		per_as = tap_count - first;
 	}
 
-	/* the address spaces are independent */
+	/* the address spaces are independent: 11 results, with two of them */
+	if (nas < 2) {
+		tap_skip_n(11, "the VM has one address space");
+		goto out;
+	}
 	tap_expect(tap_set(vmfd, 0, 1, 0, 0, 0, 0), 0, "as 0: delete slot 1");
 	tap_expect(tap_set(vmfd, 1, 1, KVM_MEM_READONLY, 0x460000, 0x20000,
 			   hva + 0x40000), 0, "as 1: slot 1 is still there");
@@ -148,6 +161,7 @@ int main(int argc, char **argv)
 	tap_expect(probe_free(0, 0, 0x1000000), 0, "as 0: the first 16M are free");
 	tap_expect(probe_free(1, 0, 0x1000000), 0, "as 1: the first 16M are free");
 
+out:
 	close(vmfd);
 	close(devfd);
 	return tap_finish();

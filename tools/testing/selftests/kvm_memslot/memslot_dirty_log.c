@@ -96,7 +96,9 @@ int main(int argc, char **argv)
 		   "GET_DIRTY_LOG on id 65535 fails EINVAL");
 	tap_expect(tap_get_dirty(vmfd, 2, 0, buf), -EINVAL,
 		   "GET_DIRTY_LOG in address space 2 fails EINVAL");
-	tap_expect(tap_get_dirty(vmfd, 1, 0, buf), -ENOENT,
+	/* Absent slot: ENOENT; an address space the VM lacks: EINVAL. */
+	tap_expect(tap_get_dirty(vmfd, 1, 0, buf),
+		   tap_nr_address_spaces(vmfd) > 1 ? -ENOENT : -EINVAL,
 		   "GET_DIRTY_LOG in address space 1 (absent) fails ENOENT");
 
 	tap_expect(tap_set(vmfd, 0, 0, 0, 0x100000, 0x100000, hva), 0,
@@ -240,7 +242,11 @@ int main(int argc, char **argv)
 		   "create slot 2 with logging, INITIALLY_SET no longer in force");
 	expect_pop(0, 2, 64, 0, "slot 2");
 
-	/* address space 1 */
+	/* address space 1: 14 results, if the VM has it */
+	if (tap_nr_address_spaces(vmfd) < 2) {
+		tap_skip_n(14, "address space 1: the VM has one address space");
+		goto out;
+	}
 	tap_expect(tap_enable_cap(vmfd, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, 0,
 				  MANUAL | INITSET), 0, "manual protect ENABLE|INITIALLY_SET");
 	tap_expect(tap_set(vmfd, 1, 0, LOG, 0x100000, 128 * PAGE_SZ, hva), 0,
@@ -264,6 +270,7 @@ int main(int argc, char **argv)
 	tap_expect(tap_clear_dirty(vmfd, 1, 0, 0, 64, ones), -ENOENT,
 		   "as 1: CLEAR on the deleted slot fails ENOENT");
 
+out:
 	close(vmfd);
 	close(devfd);
 	return tap_finish();

@@ -129,12 +129,16 @@ static void test_basics(void)
 	if (fd >= 0)
 		close(fd);
 
-	/* Address space 1 (SMM) has no slot at all. */
+	/* Address space 1 (SMM) has no slot at all; arm64 has no such space. */
 	fd = gpc_create_as(vmfd, 1, page_gpa(1), 8, 0);
-	tap_result(fd >= 0 && gpc_read(fd, buf, 8, 0) == -ENOENT &&
-		   gpc_refresh(fd) == -ENOENT && !gpc_state(fd, &st) &&
-		   st.last_error == -ENOENT && !st.valid,
-		   "a cache in an address space without slots reports ENOENT");
+	if (tap_nr_address_spaces(vmfd) < 2)
+		tap_result(fd == -EINVAL,
+			   "a cache in an address space without slots reports ENOENT");
+	else
+		tap_result(fd >= 0 && gpc_read(fd, buf, 8, 0) == -ENOENT &&
+			   gpc_refresh(fd) == -ENOENT && !gpc_state(fd, &st) &&
+			   st.last_error == -ENOENT && !st.valid,
+			   "a cache in an address space without slots reports ENOENT");
 	if (fd >= 0)
 		close(fd);
 }

@@ -31,8 +31,7 @@ xarch=$(dirname "$0")/../tests/xarch
 # One line per cross-architecture lane: architecture, kernel flavour, and
 # the other packages its guest needs.
 fetch_foreign() {
-	[ "${1:-}" != --check ] || return 0
-	"$xarch/fetch-foreign.sh" arm64 arm64 busybox-static
+	"$xarch/fetch-foreign.sh" ${1:+"$1"} arm64 arm64 busybox-static
 }
 [ -n "$missing" ] || { fetch_foreign "$@"; exit; }
 

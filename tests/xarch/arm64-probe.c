@@ -3,7 +3,8 @@
  * arm64-probe: ask arm64 KVM (or the module's arm64 VM type) the
  * memslot-relevant questions and print one "call | args | result" row
  * each, so the answers of in-tree arm64 KVM 6.1 can be written down and
- * compared.  Built statically for aarch64 by tests/xarch/arm64.sh.
+ * compared.  tests/xarch/arm64.sh builds it statically twice: for arm64
+ * (in-tree KVM in the arm64 guest) and for x86 (the module).
  *
  *   arm64-probe [--vm-type=BASE] [device]
  *

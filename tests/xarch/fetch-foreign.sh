@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# fetch-foreign.sh ARCH KERNEL_FLAVOUR PACKAGE...: put Debian's newest
+# fetch-foreign.sh [--check] ARCH KERNEL_FLAVOUR PACKAGE...: put Debian's newest
 # linux-image-6.1.0-<abi>-KERNEL_FLAVOUR of architecture ARCH, and the
 # other PACKAGEs of ARCH, unpacked (dpkg-deb -x, never installed) into
 # tests/xarch/cache/ARCH/root, for the cross-architecture lanes.  Run by
@@ -11,10 +11,16 @@
 # the apt lists changed since it was filled; otherwise this only stats two
 # files.  As root it adds ARCH to dpkg's foreign architectures (and runs
 # apt-get update) if needed; as another user it says what to run and fails.
+# --check: only say whether the cache is filled (exit 1 if not).
 # XARCH_DEB_DIR=DIR: take a .deb from DIR when it holds the very file
 # (a local download cache), instead of downloading it.
 set -eu
 
+check=0
+if [ "${1:-}" = --check ]; then
+	check=1
+	shift
+fi
 arch=$1 flavour=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +30,11 @@ lists=/var/lib/apt/lists
 
 if [ -e "$stamp" ] && [ ! "$lists" -nt "$stamp" ]; then
 	exit 0
+fi
+if [ "$check" = 1 ]; then
+	[ -e "$stamp" ] && exit 0
+	echo "setup: no $arch kernel in $cache yet" >&2
+	exit 1
 fi
 
 if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then

@@ -86,7 +86,7 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 
 	/* What x86 KVM answers for a vCPU ioctl it does not know. */
-	if (_IOC_TYPE(ioctl) != KVMIO && ioctl != KVM_MEMSLOT_VCPU_ACCESS)
+	if (_IOC_TYPE(ioctl) != KVMIO && _IOC_TYPE(ioctl) != KVM_MEMSLOT_IO)
 		return -EINVAL;
 
 	if (mutex_lock_killable(&vcpu->mutex))
@@ -100,7 +100,14 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = kvm_memslot_vcpu_access(vcpu, (void __user *)arg);
 		break;
 	default:
-		r = -EINVAL;
+		r = -ENOIOCTLCMD;
+		/* The architecture's extensions (PowerPC's hypercalls). */
+		if (vcpu->vm->core.ops->vcpu_ioctl)
+			r = vcpu->vm->core.ops->vcpu_ioctl(&vcpu->vm->core,
+							   &vcpu->hint, ioctl,
+							   arg);
+		if (r == -ENOIOCTLCMD)
+			r = -EINVAL;
 		break;
 	}
 

@@ -204,13 +204,22 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_MEMSLOT_AUDIT:
 		return kvm_memslot_audit(vm, argp);
 	default:
-		/*
-		 * Anything else gets x86 KVM's answer to a VM ioctl it does
-		 * not know, which includes KVM_SET_USER_MEMORY_REGION2 (not
-		 * in 6.1): -ENOTTY.
-		 */
-		return kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
+		break;
 	}
+
+	/* The architecture's own VM ioctls (PowerPC's HTAB allocation). */
+	if (vm->core.ops->vm_ioctl) {
+		long r = vm->core.ops->vm_ioctl(&vm->core, ioctl, arg);
+
+		if (r != -ENOIOCTLCMD)
+			return r;
+	}
+	/*
+	 * Anything else gets x86 KVM's answer to a VM ioctl it does not
+	 * know, which includes KVM_SET_USER_MEMORY_REGION2 (not in 6.1):
+	 * -ENOTTY.
+	 */
+	return kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
 }
 
 #ifdef CONFIG_COMPAT

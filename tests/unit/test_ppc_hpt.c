@@ -21,6 +21,7 @@
 #include <linux/kernel.h>
 #include <linux/kvm_memslot_host.h>
 #include "../../arch/powerpc/kvm/memslot_ppc.h"
+#include "../../virt/kvm/memslot_fd.h"
 
 #define HOST_PFN_BIAS	0x40000UL
 #define HOST_PAGES	(64 * PPC_HOST_PAGES)
@@ -33,14 +34,9 @@
 #define H_AVPN		(1ULL << (63 - 32))
 #define H_ANDCOND	(1ULL << (63 - 33))
 
-extern const struct kvm_memslot_ops kvm_memslot_ppc_ops;
-/* virt/kvm/memslot_dirty_log.c (declared in virt/kvm's private memslot_fd.h) */
-int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
-			      const struct kvm_dirty_log *log);
-
 /* ---- the host side, faked ---- */
 
-static uint8_t host_mem[HOST_PAGES][PAGE_SIZE];
+static u8 host_mem[HOST_PAGES][PAGE_SIZE];
 static long host_refs;
 static bool host_readonly;
 
@@ -181,8 +177,8 @@ static long enter(u64 va, u64 gpa, unsigned int shift)
 	return hc.rets[0];
 }
 
-static int access(u64 addr, void *buf, u32 len, bool write, bool virt,
-		  struct kvm_memslot_access *acc)
+static int guest_access(u64 addr, void *buf, u32 len, bool write, bool virt,
+			struct kvm_memslot_access *acc)
 {
 	u16 flags = (write ? KVM_MEMSLOT_ACCESS_WRITE : 0) |
 		    (virt ? KVM_MEMSLOT_ACCESS_PPC_VIRT : 0);
@@ -278,7 +274,7 @@ static void test_secondary_overflow(void **state)
 	struct kvm_memslot_access acc;
 	u64 va = VA(0x70000), hash;
 	unsigned long prim, sec;
-	uint8_t b = 0;
+	u8 b = 0;
 	int i;
 
 	alloc_htab(18);
@@ -300,7 +296,7 @@ static void test_secondary_overflow(void **state)
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, 0, prim, pteh_of(va, 16, false),
 			       ptel_of(9 * PG, 16), NULL), H_PTEG_FULL);
 	/* No entry: a storage interrupt for the guest. */
-	assert_int_equal(access(va, &b, 1, false, true, &acc), KVM_MEMSLOT_ACCESS_STOPPED);
+	assert_int_equal(guest_access(va, &b, 1, false, true, &acc), KVM_MEMSLOT_ACCESS_STOPPED);
 	assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_GUEST_FAULT);
 
 	/* In the secondary group, with H, the MMU's second search finds it. */
@@ -308,7 +304,7 @@ static void test_secondary_overflow(void **state)
 			       ptel_of(9 * PG, 16), &hc), H_SUCCESS);
 	assert_int_equal(hc.rets[0], sec);
 	host_mem[9 * PPC_HOST_PAGES][0] = 0x77;
-	assert_int_equal(access(va, &b, 1, false, true, &acc), 0);
+	assert_int_equal(guest_access(va, &b, 1, false, true, &acc), 0);
 	assert_int_equal(b, 0x77);
 	/* H_EXACT on a used entry. */
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, H_EXACT, sec, pteh_of(va, 16, true),
@@ -327,7 +323,7 @@ static void test_rmap_link_unlink(void **state)
 	h = hpt();
 	ps = ppc_slot_alloc(32);
 	assert_non_null(ps);
-	ps->leaves[0] = kzalloc(sizeof(struct ppc_leaf), GFP_KERNEL);
+	ps->leaves[0] = kzalloc(sizeof(*ps->leaves[0]), GFP_KERNEL);
 	rmap = ppc_rmap_word(ps, 3);
 	assert_null(ppc_rmap_word(ps, 16));
 	a = 10;
@@ -364,7 +360,7 @@ static void test_slot_unmap(void **state)
 	struct kvm_memslot_ppc_hcall hc, before[4];
 	struct kvm_memslot_access acc;
 	long idx[4];
-	uint8_t b;
+	u8 b;
 	int i;
 
 	alloc_htab(18);
@@ -383,7 +379,7 @@ static void test_slot_unmap(void **state)
 			       ptel_of(16 * PG + 2 * PAGE_SIZE, 12), &hc), H_SUCCESS);
 	assert_int_equal(hpt()->rev[hc.rets[0]].next, idx[0]);
 	host_mem[2][5] = 0x42;
-	assert_int_equal(access(VA(0x200005), &b, 1, false, true, &acc), 0);
+	assert_int_equal(guest_access(VA(0x200005), &b, 1, false, true, &acc), 0);
 	assert_int_equal(b, 0x42);
 	assert_int_equal(tvm_audit(vm), 0);
 
@@ -401,14 +397,14 @@ static void test_slot_unmap(void **state)
 	}
 	assert_int_equal(tvm_audit(vm), 0);
 	/* The guest's next access faults into the host: no slot, MMIO. */
-	assert_int_equal(access(VA(0x10000), &b, 1, false, true, &acc),
+	assert_int_equal(guest_access(VA(0x10000), &b, 1, false, true, &acc),
 			 KVM_MEMSLOT_ACCESS_STOPPED);
 	assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_MMIO);
 	assert_true(acc.exit_gpa == 17 * PG);
 	/* A slot there again: the same HPTE is resolved anew. */
 	assert_int_equal(tvm_set(vm, 2, 0, 16 * PG, 16 * PG, TEST_HVA(32 * PG)), 0);
 	host_mem[(32 + 1) * PPC_HOST_PAGES][0] = 0x99;
-	assert_int_equal(access(VA(0x10000), &b, 1, false, true, &acc), 0);
+	assert_int_equal(guest_access(VA(0x10000), &b, 1, false, true, &acc), 0);
 	assert_int_equal(b, 0x99);
 	assert_true(ppc_hpte(hpt(), idx[1])[0] & PPC_HPTE_V_VALID);
 	assert_int_equal(tvm_audit(vm), 0);
@@ -421,14 +417,14 @@ static void test_rc_harvest(void **state)
 	struct kvm_memslot_access acc;
 	struct kvm_dirty_log log;
 	unsigned long bitmap[1];
-	uint8_t b = 1;
+	u8 b = 1;
 	long idx;
 
 	alloc_htab(18);
 	assert_int_equal(tvm_set(vm, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, 8 * PG, TEST_HVA(0)), 0);
 	idx = enter(VA(0x30000), 3 * PG, 16);
 	assert_true(idx >= 0);
-	assert_int_equal(access(VA(0x30010), &b, 1, true, true, &acc), 0);
+	assert_int_equal(guest_access(VA(0x30010), &b, 1, true, true, &acc), 0);
 	assert_true(host_mem[3 * PPC_HOST_PAGES][0x10] == 1);
 	assert_true(ppc_hpte(hpt(), idx)[1] & PPC_HPTE_R_C);
 
@@ -447,7 +443,7 @@ static void test_rc_harvest(void **state)
 	assert_int_equal(bitmap[0], 0);
 
 	/* A write, then H_REMOVE: C goes through the rmap word. */
-	assert_int_equal(access(VA(0x30020), &b, 1, true, true, &acc), 0);
+	assert_int_equal(guest_access(VA(0x30020), &b, 1, true, true, &acc), 0);
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_REMOVE, 0, idx, 0, 0, &hc), H_SUCCESS);
 	assert_true(hc.rets[1] & PPC_HPTE_R_C);
 	assert_true(*rmap_of(0, 3) & PPC_RMAP_C);
@@ -456,7 +452,7 @@ static void test_rc_harvest(void **state)
 	assert_false(*rmap_of(0, 3) & PPC_RMAP_C);
 
 	/* Real mode: through the host's VRMA entry, dirty bit 5. */
-	assert_int_equal(access(5 * PG + 7, &b, 1, true, false, &acc), 0);
+	assert_int_equal(guest_access(5 * PG + 7, &b, 1, true, false, &acc), 0);
 	bitmap[0] = 0;
 	assert_int_equal(kvm_memslot_get_dirty_log(vm, &log), 0);
 	assert_int_equal(bitmap[0], 1UL << 5);
@@ -474,7 +470,8 @@ static void test_hcall_codes(void **state)
 	alloc_htab(18);
 	assert_int_equal(tvm_set(vm, 0, 0, 0, 16 * PG, TEST_HVA(0)), 0);
 	/* B = 0b1x, a bad page size, an index out of the table. */
-	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, 0, 0, 2ULL << 62 | 1, 0, NULL), H_PARAMETER);
+	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, 0, 0, 2ULL << 62 | 1, 0, NULL),
+			 H_PARAMETER);
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, 0, 0, PPC_HPTE_V_LARGE | 1, 0x3000, NULL),
 			 H_PARAMETER);
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, 0, 1UL << 14, pteh_of(va, 16, false),
@@ -493,8 +490,8 @@ static void test_hcall_codes(void **state)
 	assert_false(v & PPC_HPTE_V_ABSENT);
 	assert_true(hc.rets[1] == ptel_of(64 * PG, 16));
 	/* AVPN and ANDCOND. */
-	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_REMOVE, H_AVPN, idx, (v & ~0x7fULL) ^ 0x80, 0, NULL),
-			 H_NOT_FOUND);
+	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_REMOVE, H_AVPN, idx,
+			       (v & ~0x7fULL) ^ 0x80, 0, NULL), H_NOT_FOUND);
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_REMOVE, H_ANDCOND, idx, PPC_HPTE_V_LARGE, 0, NULL),
 			 H_NOT_FOUND);
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_PROTECT, H_AVPN, idx, v & ~0x7fULL, 0, NULL),
@@ -512,11 +509,12 @@ static void test_hcall_codes(void **state)
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_PROTECT, 3, idx, 0, 0, NULL), H_SUCCESS);
 	{
 		struct kvm_memslot_access acc;
-		uint8_t b = 0;
+		u8 b = 0;
 
-		assert_int_equal(access(va, &b, 1, true, true, &acc), KVM_MEMSLOT_ACCESS_STOPPED);
+		assert_int_equal(guest_access(va, &b, 1, true, true, &acc),
+				 KVM_MEMSLOT_ACCESS_STOPPED);
 		assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_GUEST_FAULT);
-		assert_int_equal(access(va, &b, 1, false, true, &acc), 0);
+		assert_int_equal(guest_access(va, &b, 1, false, true, &acc), 0);
 	}
 	/* H_READ_4 reads the aligned four. */
 	hcall(KVM_MEMSLOT_PPC_H_READ, H_READ_4, idx | 3, 0, 0, &hc);
@@ -553,7 +551,7 @@ static void test_64k_gfns_core(void **state)
 {
 	const struct kvm_memory_slot *s;
 	struct kvm_memslot_access acc;
-	uint8_t b = 0x31;
+	u8 b = 0x31;
 
 	/* Sizes, gpas and hvas are in whole 64 KiB pages. */
 	assert_int_equal(tvm_set(vm, 0, 0, 0, PAGE_SIZE, TEST_HVA(0)), -EINVAL);
@@ -569,10 +567,11 @@ static void test_64k_gfns_core(void **state)
 	assert_ptr_equal(tvm_find_gfn(vm, 0, 6), s);
 	assert_null(tvm_find_gfn(vm, 0, 7));
 	/* A real-mode write to the second host page of gfn 4. */
-	assert_int_equal(access(4 * PG + PAGE_SIZE + 9, &b, 1, true, false, &acc), 0);
+	assert_int_equal(guest_access(4 * PG + PAGE_SIZE + 9, &b, 1, true, false, &acc), 0);
 	assert_int_equal(host_mem[PPC_HOST_PAGES + 1][9], 0x31);
 	/* Beyond the slot: MMIO at the guest real address. */
-	assert_int_equal(access(7 * PG, &b, 1, false, false, &acc), KVM_MEMSLOT_ACCESS_STOPPED);
+	assert_int_equal(guest_access(7 * PG, &b, 1, false, false, &acc),
+			 KVM_MEMSLOT_ACCESS_STOPPED);
 	assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_MMIO);
 	assert_true(acc.exit_gpa == 7 * PG);
 	assert_int_equal(tvm_audit(vm), 0);
@@ -582,7 +581,7 @@ static void test_move_unmaps(void **state)
 {
 	struct kvm_memslot_access acc;
 	long idx;
-	uint8_t b;
+	u8 b;
 
 	alloc_htab(18);
 	assert_int_equal(tvm_set(vm, 0, 0, 0, 8 * PG, TEST_HVA(0)), 0);
@@ -593,7 +592,7 @@ static void test_move_unmaps(void **state)
 	assert_true(ppc_hpte(hpt(), idx)[0] & PPC_HPTE_V_ABSENT);
 	assert_null(hpt()->rev[idx].slot);
 	assert_int_equal(tvm_audit(vm), 0);
-	assert_int_equal(access(VA(0x10000), &b, 1, false, true, &acc),
+	assert_int_equal(guest_access(VA(0x10000), &b, 1, false, true, &acc),
 			 KVM_MEMSLOT_ACCESS_STOPPED);
 	assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_MMIO);
 	/* The MMU notifier path: unmapping the host range takes it down too. */

@@ -246,6 +246,7 @@ void ppc_hpte_lock(u64 *hpte)
  */
 void ppc_hpte_unlock(u64 *hpte, u64 v)
 {
+	/* Pairs with the acquire of test_and_set_bit_lock() in ppc_hpte_lock(). */
 	smp_store_release(&hpte[0], v & ~PPC_HPTE_V_HVLOCK);
 }
 

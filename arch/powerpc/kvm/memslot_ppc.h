@@ -19,6 +19,7 @@
 #ifndef __ARCH_POWERPC_KVM_MEMSLOT_PPC_H
 #define __ARCH_POWERPC_KVM_MEMSLOT_PPC_H
 
+#include <linux/bits.h>
 #include <linux/kvm_memslot.h>
 #include <linux/rwsem.h>
 #include <linux/types.h>
@@ -27,7 +28,7 @@
 
 /* A gfn is 64 KiB, the page of a ppc64el distribution host. */
 #define PPC_PAGE_SHIFT		16
-#define PPC_PAGE_SIZE		(1UL << PPC_PAGE_SHIFT)
+#define PPC_PAGE_SIZE		BIT(PPC_PAGE_SHIFT)
 /* Host (this machine's) pages per guest page. */
 #define PPC_HOST_PAGES		(1U << (PPC_PAGE_SHIFT - PAGE_SHIFT))
 
@@ -44,11 +45,11 @@
 
 /* First doubleword (V) of an HPTE. */
 #define PPC_HPTE_V_SSIZE_SHIFT	62
-#define PPC_HPTE_V_1TB_SEG	(1ULL << PPC_HPTE_V_SSIZE_SHIFT)
+#define PPC_HPTE_V_1TB_SEG	BIT_ULL(PPC_HPTE_V_SSIZE_SHIFT)
 #define PPC_HPTE_V_AVPN_SHIFT	7
 #define PPC_HPTE_V_AVPN		0x3fffffffffffff80ULL
 #define PPC_HPTE_V_HVLOCK_BIT	6
-#define PPC_HPTE_V_HVLOCK	(1ULL << PPC_HPTE_V_HVLOCK_BIT)
+#define PPC_HPTE_V_HVLOCK	BIT_ULL(PPC_HPTE_V_HVLOCK_BIT)
 #define PPC_HPTE_V_ABSENT	0x20ULL
 #define PPC_HPTE_V_LARGE	0x4ULL
 #define PPC_HPTE_V_SECONDARY	0x2ULL
@@ -169,6 +170,9 @@ struct ppc_vm {
 	struct ppc_hpt hpt;
 	unsigned long orphans;
 };
+
+/* memslot_ppc.c: the backend of KVM_MEMSLOT_VM_PPC_BOOK3S_HV VMs */
+extern const struct kvm_memslot_ops kvm_memslot_ppc_ops;
 
 static inline struct ppc_vm *ppc_vm(struct kvm_memslot_vm *vm)
 {

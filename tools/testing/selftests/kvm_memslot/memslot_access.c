@@ -25,7 +25,7 @@ static int vmfd, vcpufd;
 /* Compare @len bytes read by the vCPU at @gpa with @want. */
 static int read_matches(uint64_t gpa, const void *want, size_t len)
 {
-	static uint8_t got[4 * PAGE_SZ];
+	static uint8_t got[4 * PAGE_SZ_MAX];
 
 	memset(got, 0x5a, len);
 	return acc_read(vcpufd, gpa, got, len) == 0 && !memcmp(got, want, len);

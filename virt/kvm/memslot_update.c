@@ -25,6 +25,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -613,6 +614,36 @@ static void kvm_memslot_update_abort(struct kvm_memslot_update *u)
 	kfree(u->reclaim);
 }
 
+/*
+ * Test only: flush the old slots before the INVALID publish instead of
+ * after it and its grace period.  A fault that looked a slot up before the
+ * publish can then map it after the flush, and that translation outlives
+ * the slot; selftests/kvm_memslot/memslot_ppc_race turns this on to show
+ * the audit catching it.  Never set outside that test.
+ */
+static bool test_flush_before_invalid;
+module_param(test_flush_before_invalid, bool, 0644);
+MODULE_PARM_DESC(test_flush_before_invalid,
+		 "test only: flush deleted and moved slots too early (breaks invariant 1)");
+
+/* flush_memslot for every slot the update deletes or moves. */
+static void kvm_memslot_flush_old(struct kvm_memslot_update *u)
+{
+	struct kvm_memslot_vm *vm = u->vm;
+	unsigned int i;
+
+	for (i = 0; i < u->nr; i++) {
+		struct kvm_memslot_change_rec *rec = &u->changes[i];
+
+		if (rec->change != KVM_MEMSLOT_DELETE &&
+		    rec->change != KVM_MEMSLOT_MOVE)
+			continue;
+		vm->stats.flushes++;
+		if (vm->ops->flush_memslot)
+			vm->ops->flush_memslot(vm, rec->old);
+	}
+}
+
 static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 {
 	struct kvm_memslot_vm *vm = u->vm;
@@ -623,19 +654,15 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 	lockdep_assert_held(&vm->slots_lock);
 
 	if (u->needs_invalid) {
+		bool early = READ_ONCE(test_flush_before_invalid);
+
+		if (unlikely(early))
+			kvm_memslot_flush_old(u);
 		kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_INVALID);
 		/* After this no reader can create a translation from an old slot. */
 		kvm_memslot_wait_readers(vm);
-		for (i = 0; i < u->nr; i++) {
-			struct kvm_memslot_change_rec *rec = &u->changes[i];
-
-			if (rec->change != KVM_MEMSLOT_DELETE &&
-			    rec->change != KVM_MEMSLOT_MOVE)
-				continue;
-			vm->stats.flushes++;
-			if (ops->flush_memslot)
-				ops->flush_memslot(vm, rec->old);
-		}
+		if (likely(!early))
+			kvm_memslot_flush_old(u);
 	}
 
 	for (i = 0; i < u->nr; i++) {

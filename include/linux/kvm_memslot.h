@@ -194,6 +194,11 @@ struct kvm_memslot_gfn_range {
  *                      KVM_MEMSLOT_MMU_CACHE_PAGES
  * @max_vcpus:          vCPUs a VM may have (KVM_CAP_MAX_VCPUS)
  * @max_vcpu_ids:       vCPU ids are below this (KVM_CAP_MAX_VCPU_ID)
+ * @max_vcpu_create_id: KVM_CREATE_VCPU accepts only ids below this, if
+ *                      not 0 (Book3S HV: KVM_MAX_VCPUS times the SMT mode,
+ *                      below what it reports)
+ * @vcpu_id_taken_einval: KVM_CREATE_VCPU of an id in use fails with EINVAL
+ *                      (Book3S HV refuses it before the generic EEXIST)
  * @vcpu_mmap_pages:    pages a vCPU fd maps, struct kvm_run first
  *                      (KVM_GET_VCPU_MMAP_SIZE), at most
  *                      KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES
@@ -290,6 +295,8 @@ struct kvm_memslot_ops {
 	u8 map_cache_pages;
 	u32 max_vcpus;
 	u32 max_vcpu_ids;
+	u32 max_vcpu_create_id;
+	bool vcpu_id_taken_einval;
 	u8 vcpu_mmap_pages;
 
 	int (*init_vm)(struct kvm_memslot_vm *vm, unsigned long type);

@@ -193,7 +193,9 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	char name[sizeof("kvm-vcpu:4294967295")];
 	int r;
 
-	if (id >= vm->core.ops->max_vcpu_ids)
+	if (id >= vm->core.ops->max_vcpu_ids ||
+	    (vm->core.ops->max_vcpu_create_id &&
+	     id >= vm->core.ops->max_vcpu_create_id))
 		return -EINVAL;
 
 	/*
@@ -218,7 +220,7 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r) {
 		if (r == -EBUSY)
-			r = -EEXIST;
+			r = vm->core.ops->vcpu_id_taken_einval ? -EINVAL : -EEXIST;
 		goto err_unlock;
 	}
 

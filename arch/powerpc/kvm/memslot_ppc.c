@@ -23,8 +23,9 @@
 /*
  * One address space, SHRT_MAX user slots (KVM_USER_MEM_SLOTS with no
  * internal slots), and the vCPU limits of Debian's ppc64el 6.1 kernel:
- * KVM_MAX_VCPUS = NR_CPUS = 2048, and vCPU ids up to MAX_SMT_THREADS (8)
- * times that.
+ * KVM_MAX_VCPUS = NR_CPUS = 2048, and vCPU ids reported up to
+ * MAX_SMT_THREADS (8) times that, though only ids below KVM_MAX_VCPUS
+ * times the VM's SMT mode (1 until set) can be created.
  */
 #define PPC_NR_USER_SLOTS	KVM_MEMSLOT_MAX_SLOT_ID
 #define PPC_MAX_VCPUS		2048
@@ -196,6 +197,8 @@ const struct kvm_memslot_ops kvm_memslot_ppc_ops = {
 	.page_shift		= PPC_PAGE_SHIFT,
 	.max_vcpus		= PPC_MAX_VCPUS,
 	.max_vcpu_ids		= PPC_MAX_VCPU_IDS,
+	.max_vcpu_create_id	= PPC_MAX_VCPUS,
+	.vcpu_id_taken_einval	= true,
 	.vcpu_mmap_pages	= PPC_VCPU_MMAP_PAGES,
 	.init_vm		= ppc_init_vm,
 	.destroy_vm		= ppc_destroy_vm,

@@ -90,21 +90,21 @@ void ppc_hpte_invalidate(struct ppc_hpt *hpt, unsigned long index,
  *
  * Caller holds mmu_lock.
  *
- * Return: true if any HPTE was taken down.
+ * Return: the number of HPTEs taken down.
  */
-bool ppc_unmap_page(struct ppc_hpt *hpt, struct ppc_slot *ps,
-		    unsigned long offset, unsigned long *dirty_bitmap)
+unsigned long ppc_unmap_page(struct ppc_hpt *hpt, struct ppc_slot *ps,
+			     unsigned long offset, unsigned long *dirty_bitmap)
 {
 	u64 *rmap = ppc_rmap_word(ps, offset);
-	bool any = false;
+	unsigned long n = 0;
 
 	if (!rmap)
-		return false;
+		return 0;
 	while (*rmap & PPC_RMAP_PRESENT) {
 		ppc_hpte_invalidate(hpt, *rmap & PPC_RMAP_INDEX, dirty_bitmap);
-		any = true;
+		n++;
 	}
-	return any;
+	return n;
 }
 
 /**
@@ -117,26 +117,29 @@ bool ppc_unmap_page(struct ppc_hpt *hpt, struct ppc_slot *ps,
  *
  * Caller holds mmu_lock.  Leaves never allocated are skipped whole, so the
  * cost is in what the guest entered, not in the size of the range.
+ *
+ * Return: the number of HPTEs taken down.
  */
-void ppc_unmap_slot_range(struct kvm_memslot_vm *vm, struct ppc_slot *ps,
-			  unsigned long start, unsigned long end,
-			  unsigned long *dirty_bitmap)
+unsigned long ppc_unmap_slot_range(struct kvm_memslot_vm *vm,
+				   struct ppc_slot *ps, unsigned long start,
+				   unsigned long end, unsigned long *dirty_bitmap)
 {
 	struct ppc_hpt *hpt = &ppc_vm(vm)->hpt;
-	unsigned long offset = start;
+	unsigned long offset = start, n = 0;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	if (!hpt->hptes)
-		return;
+		return 0;
 	while (offset < end) {
 		if (!ps->leaves[offset / PPC_LEAF_PAGES]) {
 			offset = round_down(offset, PPC_LEAF_PAGES) +
 				 PPC_LEAF_PAGES;
 			continue;
 		}
-		ppc_unmap_page(hpt, ps, offset, dirty_bitmap);
+		n += ppc_unmap_page(hpt, ps, offset, dirty_bitmap);
 		offset++;
 	}
+	return n;
 }
 
 /**

@@ -174,6 +174,12 @@ struct ppc_vm {
 /* memslot_ppc.c: the backend of KVM_MEMSLOT_VM_PPC_BOOK3S_HV VMs */
 extern const struct kvm_memslot_ops kvm_memslot_ppc_ops;
 
+/**
+ * ppc_vm() - the backend data of a VM
+ * @vm: a VM of the PowerPC type
+ *
+ * Return: what ppc_init_vm() set up.
+ */
 static inline struct ppc_vm *ppc_vm(struct kvm_memslot_vm *vm)
 {
 	return vm->arch;
@@ -196,6 +202,13 @@ void ppc_hpt_free(struct ppc_hpt *hpt);
 void ppc_hpte_lock(u64 *hpte);
 void ppc_hpte_unlock(u64 *hpte, u64 v);
 
+/**
+ * ppc_hpte() - an HPTE of a table
+ * @hpt:   the table
+ * @index: the HPTE's index, below @hpt->npte
+ *
+ * Return: its first doubleword; the second follows it.
+ */
 static inline u64 *ppc_hpte(const struct ppc_hpt *hpt, unsigned long index)
 {
 	return &hpt->hptes[2 * index];
@@ -217,11 +230,11 @@ u64 ppc_hpte_take_down(struct ppc_hpt *hpt, unsigned long index,
 		       unsigned long *dirty_bitmap);
 void ppc_hpte_invalidate(struct ppc_hpt *hpt, unsigned long index,
 			 unsigned long *dirty_bitmap);
-bool ppc_unmap_page(struct ppc_hpt *hpt, struct ppc_slot *ps,
-		    unsigned long offset, unsigned long *dirty_bitmap);
-void ppc_unmap_slot_range(struct kvm_memslot_vm *vm, struct ppc_slot *ps,
-			  unsigned long start, unsigned long end,
-			  unsigned long *dirty_bitmap);
+unsigned long ppc_unmap_page(struct ppc_hpt *hpt, struct ppc_slot *ps,
+			     unsigned long offset, unsigned long *dirty_bitmap);
+unsigned long ppc_unmap_slot_range(struct kvm_memslot_vm *vm,
+				   struct ppc_slot *ps, unsigned long start,
+				   unsigned long end, unsigned long *dirty_bitmap);
 void ppc_flush_memslot(struct kvm_memslot_vm *vm,
 		       const struct kvm_memory_slot *old);
 bool ppc_unmap_gfn_range(struct kvm_memslot_vm *vm,

@@ -65,13 +65,19 @@ struct tap_arch_caps {
 	long max_vcpus;
 	long max_vcpu_id;
 	unsigned long page_size;
+	long max_create_id;	/* KVM_CREATE_VCPU accepts ids below this */
+	int id_taken_errno;	/* KVM_CREATE_VCPU of an id in use */
 };
 
 static const struct tap_arch_caps tap_arch_caps_table[] = {
-	{ KVM_MEMSLOT_VM_X86_EPT, 32764, 2, 1024, 4096, 4096 },
-	{ KVM_MEMSLOT_VM_X86_NPT, 32764, 2, 1024, 4096, 4096 },
-	/* Book3S HV on Debian's ppc64el: NR_CPUS 2048, 8 threads a core. */
-	{ KVM_MEMSLOT_VM_PPC_BOOK3S_HV, 32767, 1, 2048, 16384, 65536 },
+	{ KVM_MEMSLOT_VM_X86_EPT, 32764, 2, 1024, 4096, 4096, 4096, EEXIST },
+	{ KVM_MEMSLOT_VM_X86_NPT, 32764, 2, 1024, 4096, 4096, 4096, EEXIST },
+	/*
+	 * Book3S HV on Debian's ppc64el: NR_CPUS 2048, 8 threads a core, but
+	 * only ids below 2048 can be created (SMT mode 1), and an id in use
+	 * is EINVAL.
+	 */
+	{ KVM_MEMSLOT_VM_PPC_BOOK3S_HV, 32767, 1, 2048, 16384, 65536, 2048, EINVAL },
 };
 
 /* The VM type under test (--vm-type=N). */
@@ -322,13 +328,29 @@ static inline uint32_t tap_nr_address_spaces(int fd)
 	return n > 1 ? (uint32_t)n : 1;
 }
 
+/* What the capabilities of VM type @type must say, or NULL. */
+static inline const struct tap_arch_caps *tap_arch_caps_of(unsigned long type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tap_arch_caps_table); i++)
+		if (tap_arch_caps_table[i].vm_type == type)
+			return &tap_arch_caps_table[i];
+	return NULL;
+}
+
 /* What the capabilities of the VM type under test must say, or NULL. */
 static inline const struct tap_arch_caps *tap_arch_caps(void)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(tap_arch_caps_table); i++)
-		if (tap_arch_caps_table[i].vm_type == tap_vm_type)
-			return &tap_arch_caps_table[i];
-	return NULL;
+	return tap_arch_caps_of(tap_vm_type);
+}
+
+/*
+ * Whether the VM type under test is PowerPC Book3S HV, whose ABI answers
+ * (memslot_ppc_abi checks them) the x86-written ABI tests do not know.
+ */
+static inline int tap_vm_is_ppc(void)
+{
+	return (tap_vm_type & KVM_MEMSLOT_VM_FAMILY_MASK) ==
+	       KVM_MEMSLOT_VM_PPC_BOOK3S_HV;
 }
 
 static inline long tap_set(int vmfd, uint32_t as, uint32_t id, uint32_t flags,

@@ -461,6 +461,39 @@ static void test_rc_harvest(void **state)
 	assert_int_equal(tvm_audit(vm), 0);
 }
 
+static void test_enable_logging(void **state)
+{
+	struct kvm_memslot_access acc;
+	struct kvm_dirty_log log;
+	unsigned long bitmap[1];
+	u8 b = 1;
+	long idx;
+
+	alloc_htab(18);
+	assert_int_equal(tvm_set(vm, 0, 0, 0, 8 * PG, TEST_HVA(0)), 0);
+	idx = enter(VA(0x20000), 2 * PG, 16);
+	assert_true(idx >= 0);
+	/* Writes before logging: C set in the HPTE and, taken down, the rmap. */
+	assert_int_equal(guest_access(VA(0x20000), &b, 1, true, true, &acc), 0);
+	assert_int_equal(guest_access(6 * PG, &b, 1, true, false, &acc), 0);
+	spin_lock(&vm->mmu_lock);
+	ppc_unmap_page(hpt(), tvm_find_id(vm, 0, 0)->arch, 6, NULL);
+	spin_unlock(&vm->mmu_lock);
+	assert_true(*rmap_of(0, 6) & PPC_RMAP_C);
+
+	/* Logging on: the first harvest has only what is written since. */
+	assert_int_equal(tvm_set(vm, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, 8 * PG, TEST_HVA(0)), 0);
+	log.slot = 0;
+	log.dirty_bitmap = bitmap;
+	bitmap[0] = 0;
+	assert_int_equal(kvm_memslot_get_dirty_log(vm, &log), 0);
+	assert_int_equal(bitmap[0], 0);
+	assert_int_equal(guest_access(VA(0x20001), &b, 1, true, true, &acc), 0);
+	assert_int_equal(kvm_memslot_get_dirty_log(vm, &log), 0);
+	assert_int_equal(bitmap[0], 1UL << 2);
+	assert_int_equal(tvm_audit(vm), 0);
+}
+
 static void test_hcall_codes(void **state)
 {
 	struct kvm_memslot_ppc_hcall hc = {};
@@ -621,6 +654,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rmap_link_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_unmap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rc_harvest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_enable_logging, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hcall_codes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_64k_gfns_core, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_move_unmaps, setup, teardown),

@@ -71,6 +71,20 @@ static int ppc_prepare_memory_region(struct kvm_memslot_vm *vm,
 				     enum kvm_memslot_change change)
 {
 	/*
+	 * Logging is about to start: forget the writes recorded before, so
+	 * that the first harvest reports only writes made since.  Before
+	 * the publish, not after it: a write that lands in between is then
+	 * reported (once too early) rather than lost.
+	 */
+	if (change == KVM_MEMSLOT_FLAGS_ONLY &&
+	    (new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		spin_lock(&vm->mmu_lock);
+		ppc_harvest_dirty(&ppc_vm(vm)->hpt, old->arch, old->npages, NULL);
+		spin_unlock(&vm->mmu_lock);
+		return 0;
+	}
+
+	/*
 	 * A create or a move gets fresh data: a moved slot's chains were
 	 * emptied by the flush that ran before this, and its new pages are
 	 * other gfns.  A flags change keeps its data (the core shares it).
@@ -79,24 +93,6 @@ static int ppc_prepare_memory_region(struct kvm_memslot_vm *vm,
 		return 0;
 	new->arch = ppc_slot_alloc(new->npages);
 	return new->arch ? 0 : -ENOMEM;
-}
-
-static void ppc_commit_memory_region(struct kvm_memslot_vm *vm,
-				     struct kvm_memory_slot *old,
-				     const struct kvm_memory_slot *new,
-				     enum kvm_memslot_change change)
-{
-	if (change != KVM_MEMSLOT_FLAGS_ONLY ||
-	    !(new->flags & ~old->flags & KVM_MEM_LOG_DIRTY_PAGES))
-		return;
-
-	/*
-	 * Logging starts now: forget the writes recorded before, so that
-	 * the first harvest reports only writes made while logging.
-	 */
-	spin_lock(&vm->mmu_lock);
-	ppc_harvest_dirty(&ppc_vm(vm)->hpt, new->arch, new->npages, NULL);
-	spin_unlock(&vm->mmu_lock);
 }
 
 /*
@@ -205,7 +201,6 @@ const struct kvm_memslot_ops kvm_memslot_ppc_ops = {
 	.check_extension	= ppc_check_extension,
 	.prepare_memory_region	= ppc_prepare_memory_region,
 	.flush_memslot		= ppc_flush_memslot,
-	.commit_memory_region	= ppc_commit_memory_region,
 	.free_memslot		= ppc_free_memslot,
 	.flush_all		= ppc_flush_all,
 	.unmap_gfn_range	= ppc_unmap_gfn_range,

@@ -266,12 +266,17 @@ int ppc_hpt_alloc(struct ppc_hpt *hpt, unsigned int order)
 	if (order > PPC_HPT_ALLOC_MAX_ORDER)
 		return -ENOMEM;
 
+	/*
+	 * A table the guest asked for must not make the OOM killer pick a
+	 * victim: fail with ENOMEM instead, as KVM's allocation does.
+	 */
 	npte = 1UL << (order - 4);
-	hpt->hptes = kvzalloc(1UL << order, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	hpt->hptes = kvzalloc(1UL << order, GFP_KERNEL_ACCOUNT | __GFP_NOWARN |
+			      __GFP_RETRY_MAYFAIL);
 	if (!hpt->hptes)
 		return -ENOMEM;
-	hpt->rev = kvcalloc(npte, sizeof(*hpt->rev),
-			    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	hpt->rev = kvcalloc(npte, sizeof(*hpt->rev), GFP_KERNEL_ACCOUNT |
+			    __GFP_NOWARN | __GFP_RETRY_MAYFAIL);
 	if (!hpt->rev) {
 		kvfree(hpt->hptes);
 		hpt->hptes = NULL;

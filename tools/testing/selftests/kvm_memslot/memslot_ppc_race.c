@@ -5,7 +5,7 @@
  *
  * Two vCPU threads each loop: H_ENTER an HPTE for a page of slot 1, read
  * a byte through it (a virtual-mode access, which faults the page in),
- * H_REMOVE it.  Meanwhile the main thread changes slot 1 under them:
+ * H_REMOVE it (or H_BULK_REMOVE it, every other time).  Meanwhile the main thread changes slot 1 under them:
  * first only by atomic batches (delete + re-create at the same gpa over
  * the other of two host buffers), during which no gfn of the slot is ever
  * without a slot, only in transition; then by plain deletes, creates and
@@ -128,12 +128,26 @@ static void *vcpu_thread(void *arg)
 			v->bad_data++;
 		}
 
-		hc = (struct kvm_memslot_ppc_hcall){
-			.nr = KVM_MEMSLOT_PPC_H_REMOVE, .flags = H_AVPN,
-			.pte_index = hc.rets[0], .args = { avpn },
-		};
-		if (hcall(v->fd, &hc) || hc.ret != H_SUCCESS)
-			v->remove_failures++;
+		/* Every other one goes by H_BULK_REMOVE, with its AVPN. */
+		if (v->accesses & 1) {
+			uint64_t ptex = hc.rets[0];
+
+			hc = (struct kvm_memslot_ppc_hcall){
+				.nr = KVM_MEMSLOT_PPC_H_BULK_REMOVE,
+				.args = { (1ULL << 62) | (2ULL << 56) | ptex, avpn,
+					  3ULL << 62 },
+			};
+			if (hcall(v->fd, &hc) || hc.ret != H_SUCCESS ||
+			    (hc.rets[0] >> 60) != 0x8 || ((hc.rets[0] >> 56) & 3) != 2)
+				v->remove_failures++;
+		} else {
+			hc = (struct kvm_memslot_ppc_hcall){
+				.nr = KVM_MEMSLOT_PPC_H_REMOVE, .flags = H_AVPN,
+				.pte_index = hc.rets[0], .args = { avpn },
+			};
+			if (hcall(v->fd, &hc) || hc.ret != H_SUCCESS)
+				v->remove_failures++;
+		}
 	}
 	return NULL;
 }

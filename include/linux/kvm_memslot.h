@@ -131,6 +131,7 @@ struct kvm_memslot_access;
 /**
  * struct kvm_memslot_mmu_cache - zeroed pages for a backend's tables
  * @nr:    pages in @pages
+ * @taken: pages map() has taken from the cache, for the statistics
  * @pages: zeroed pages, charged to the memory cgroup that filled the cache
  *
  * Filled (virt/kvm/memslot_mmu_cache.c) before mmu_lock is taken, emptied
@@ -138,6 +139,7 @@ struct kvm_memslot_access;
  */
 struct kvm_memslot_mmu_cache {
 	unsigned int nr;
+	u64 taken;
 	void *pages[KVM_MEMSLOT_MMU_CACHE_PAGES];
 };
 
@@ -185,6 +187,8 @@ struct kvm_memslot_gfn_range {
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is reported
  *                      and may be enabled
  * @clear_dirty_log:    the VM has the KVM_CLEAR_DIRTY_LOG ioctl
+ * @dirty_ring:         the VM may log dirty pages in per-vCPU rings
+ *                      (KVM_CAP_DIRTY_LOG_RING), as 6.1 x86 KVM can
  * @page_shift:         log2 of the VM's page size: the unit of a gfn, of
  *                      slot alignment and of a dirty bit; at least the
  *                      host's PAGE_SHIFT
@@ -290,6 +294,7 @@ struct kvm_memslot_ops {
 	bool readonly_mem;
 	bool manual_dirty_log_protect;
 	bool clear_dirty_log;
+	bool dirty_ring;
 	u8 page_shift;
 	unsigned long map_sizes;
 	u8 map_cache_pages;
@@ -351,6 +356,33 @@ struct kvm_memslot_ops {
 
 /* What an @access hook returns when the access stopped with an exit. */
 #define KVM_MEMSLOT_ACCESS_STOPPED	1
+
+/**
+ * struct kvm_memslot_listener - who hears of the changes of guest RAM
+ * @notify: a change, called under slots_lock once per change of an
+ *          update: for a delete or a move as soon as the guest can no
+ *          longer reach the old RAM (the INVALID set is published and the
+ *          slot's translations are flushed), before anything else is
+ *          prepared; for a create or a flags change once the final set is
+ *          published.  The VM's generation is that of the set just
+ *          published.
+ * @sync:   called under slots_lock after the deletes and moves of an
+ *          update were notified, before it goes on; may sleep.  A negative
+ *          errno undoes the update (the old layout is published again, and
+ *          each slot it brings back is notified as a create) and is what
+ *          it returns.
+ *
+ * The core knows nothing of who listens (virt/kvm/memslot_notice.c tells
+ * device models in other processes); a VM without a listener pays a NULL
+ * test per update.
+ */
+struct kvm_memslot_listener {
+	void (*notify)(struct kvm_memslot_vm *vm,
+		       const struct kvm_memory_slot *old,
+		       const struct kvm_memory_slot *new,
+		       enum kvm_memslot_change change);
+	int (*sync)(struct kvm_memslot_vm *vm);
+};
 
 /**
  * struct kvm_memslot_stats - what the update protocol did, for users and tests
@@ -424,6 +456,12 @@ struct kvm_memslot_mn_inval {
  * @reclaim_pending:  retired batches not yet freed
  * @stats:            counters of protocol events
  * @transit_waits:    faults that met a gfn in transition and waited
+ * @remote_tlb_flush_requests: kvm_memslot_flush_remote_tlbs() calls
+ * @remote_tlb_flushes: of those, the ones that found a vCPU in guest mode
+ *                    and waited for it (KVM counts the ones that sent IPIs)
+ * @gpc_refreshes:    gfn_to_pfn cache fills; written under @mmu_lock
+ * @gpc_invalidations: gfn_to_pfn caches cleared by the MMU notifier;
+ *                    written under @mmu_lock
  * @mmu_lock:         protects the backend's translations
  * @mmu_invalidate_seq: bumped when an MMU-notifier invalidation ends; a
  *                    fault that resolved a pfn under an older value retries
@@ -433,6 +471,8 @@ struct kvm_memslot_mn_inval {
  * @gpcs:             the active gfn_to_pfn caches (virt/kvm/pfncache.c),
  *                    which MMU-notifier invalidations clear; protected by
  *                    @mmu_lock
+ * @listener:         told of changes of guest RAM, or NULL; set before the
+ *                    first update
  */
 struct kvm_memslot_vm {
 	const struct kvm_memslot_ops *ops;
@@ -462,6 +502,10 @@ struct kvm_memslot_vm {
 	atomic_t reclaim_pending;
 	struct kvm_memslot_stats stats;
 	atomic64_t transit_waits;
+	atomic64_t remote_tlb_flush_requests;
+	atomic64_t remote_tlb_flushes;
+	u64 gpc_refreshes;
+	u64 gpc_invalidations;
 	/* Protects the backend's translations and the mmu_invalidate_* state. */
 	spinlock_t mmu_lock;
 	unsigned long mmu_invalidate_seq;
@@ -469,6 +513,7 @@ struct kvm_memslot_vm {
 	unsigned long mmu_invalidate_start;
 	unsigned long mmu_invalidate_end;
 	struct hlist_head gpcs;
+	const struct kvm_memslot_listener *listener;
 };
 
 /* virt/kvm/memslot_tree.c: the caches of tree nodes, at module load and unload */

@@ -104,10 +104,11 @@ static void access_exit(struct kvm_memslot_access *acc, u32 reason,
 }
 
 /*
- * Resolve @gfn of @slot to a host page and install a translation for it.
- * Called with the SRCU read lock that found @slot held; may sleep.
+ * Resolve @gfn of @slot to a host page and install a translation for it,
+ * for an access of @vcpu.  Called with the SRCU read lock that found @slot
+ * held; may sleep.
  *
- * Table pages the backend may need come from @cache, filled here before
+ * Table pages the backend may need come from the vCPU's cache, filled before
  * mmu_lock is taken, so that they are allocated where sleeping and memcg
  * reclaim are allowed and charged to the caller's memory cgroup.
  *
@@ -115,13 +116,15 @@ static void access_exit(struct kvm_memslot_access *acc, u32 reason,
  * -EFAULT if the host maps nothing usable at the slot's address, -ENOMEM
  * if no table page could be had, or another negative errno.
  */
-static int fault_map(struct kvm_memslot_vm *vm,
+static int fault_map(struct kvm_memslot_vcpu *vcpu,
 		     const struct kvm_memory_slot *slot,
-		     kvm_memslot_gfn_t gfn, bool write, unsigned long mmu_seq,
-		     struct kvm_memslot_mmu_cache *cache)
+		     kvm_memslot_gfn_t gfn, bool write, unsigned long mmu_seq)
 {
+	struct kvm_memslot_mmu_cache *cache = &vcpu->mmu_cache;
+	struct kvm_memslot_vm *vm = &vcpu->vm->core;
 	unsigned long hva = kvm_memslot_gfn_to_hva(slot, gfn);
 	bool logging = slot->dirty_bitmap;
+	bool ring = vcpu->dirty_ring.gfns;
 	kvm_memslot_gfn_t map_gfn = gfn;
 	unsigned int shift = slot->page_shift;
 	unsigned long pfn, map_pfn;
@@ -168,10 +171,18 @@ static int fault_map(struct kvm_memslot_vm *vm,
 	 * translation is installed and removes it again, and the write that
 	 * follows faults and is logged anew.
 	 */
-	if (write && logging)
+	if (write && logging && !ring)
 		set_bit_le(gfn - slot->base_gfn, slot->dirty_bitmap);
 	r = vm->ops->map(vm, slot, map_gfn, map_pfn, writable, shift, cache);
 	installed = !r;
+	/*
+	 * With rings, the entry goes in with the translation, in this
+	 * mmu_lock section: a reset protects the page under mmu_lock, so it
+	 * either finds the translation to protect, or runs first and the
+	 * write lands in an entry that a later reset handles.
+	 */
+	if (installed && write && logging && ring)
+		kvm_memslot_dirty_ring_push(vcpu, slot, gfn - slot->base_gfn);
 out_unlock:
 	spin_unlock(&vm->mmu_lock);
 
@@ -255,8 +266,10 @@ static int access_fault(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 		return ACCESS_EXIT;
 	}
 
-	r = fault_map(vm, slot, gfn, write, mmu_seq, &vcpu->mmu_cache);
+	r = fault_map(vcpu, slot, gfn, write, mmu_seq);
 	srcu_read_unlock(&vm->srcu, idx);
+	if (!r)
+		WRITE_ONCE(vcpu->stats.host_faults, vcpu->stats.host_faults + 1);
 	if (r == -EFAULT) {
 		/* The slot is there, but its host memory is not. */
 		access_exit(acc, KVM_MEMSLOT_EXIT_MEMORY_FAULT, gpa, len, write);
@@ -360,6 +373,7 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 
 	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;
 	access_exit(&acc, KVM_MEMSLOT_EXIT_NONE, 0, 0, false);
+	WRITE_ONCE(vcpu->stats.accesses, vcpu->stats.accesses + 1);
 	acc.done = 0;
 
 	while (acc.done < acc.len) {
@@ -368,6 +382,13 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 		u32 len = min_t(u64, acc.len - acc.done,
 				PAGE_SIZE - offset_in_page(gpa));
 
+		/* As KVM_RUN does not enter the guest with a soft-full ring. */
+		if (kvm_memslot_dirty_ring_soft_full(vcpu)) {
+			access_exit(&acc, KVM_MEMSLOT_EXIT_DIRTY_RING_FULL, gpa,
+				    len, write);
+			r = 0;
+			break;
+		}
 		if (write && copy_from_user(vcpu->bounce, ubuf, len))
 			return -EFAULT;
 		if (vm->ops->access)
@@ -392,6 +413,11 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 		cond_resched();
 	}
 
+	if (acc.exit_reason == KVM_MEMSLOT_EXIT_MMIO)
+		WRITE_ONCE(vcpu->stats.mmio_exits, vcpu->stats.mmio_exits + 1);
+	else if (acc.exit_reason == KVM_MEMSLOT_EXIT_MEMORY_FAULT)
+		WRITE_ONCE(vcpu->stats.memory_fault_exits,
+			   vcpu->stats.memory_fault_exits + 1);
 	if (copy_to_user(argp, &acc, sizeof(acc)))
 		return -EFAULT;
 	return r;

@@ -74,7 +74,9 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 	struct kvm_memslot_host_vm *hvm = kvm_memslot_host_vm(vm);
 	struct kvm_memslot_vcpu *vcpu;
 	unsigned long id, seq;
+	bool waited = false;
 
+	atomic64_inc(&vm->remote_tlb_flush_requests);
 	/* Order the caller's removals before the reads of guest mode. */
 	smp_mb();
 	/*
@@ -89,6 +91,9 @@ void kvm_memslot_flush_remote_tlbs(struct kvm_memslot_vm *vm)
 		/* Any change means that this guest-mode section ended. */
 		while (smp_load_acquire(&vcpu->guest_mode_seq) == seq)
 			cpu_relax();
+		waited = true;
 	}
 	rcu_read_unlock();
+	if (waited)
+		atomic64_inc(&vm->remote_tlb_flushes);
 }

@@ -47,7 +47,10 @@ int kvm_memslot_mmu_cache_topup(struct kvm_memslot_mmu_cache *mc,
  */
 void *kvm_memslot_mmu_cache_alloc(struct kvm_memslot_mmu_cache *mc)
 {
-	return mc->nr ? mc->pages[--mc->nr] : NULL;
+	if (!mc->nr)
+		return NULL;
+	mc->taken++;
+	return mc->pages[--mc->nr];
 }
 
 /**

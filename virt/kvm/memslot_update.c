@@ -641,6 +641,8 @@ static void kvm_memslot_flush_old(struct kvm_memslot_update *u)
 		vm->stats.flushes++;
 		if (vm->ops->flush_memslot)
 			vm->ops->flush_memslot(vm, rec->old);
+		if (vm->listener)
+			vm->listener->notify(vm, rec->old, rec->new, rec->change);
 	}
 }
 
@@ -663,6 +665,17 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 		kvm_memslot_wait_readers(vm);
 		if (likely(!early))
 			kvm_memslot_flush_old(u);
+		/*
+		 * Listeners may wait until whoever mapped the old RAM has let
+		 * go of it; if they give up, the old layout comes back.
+		 */
+		if (vm->listener) {
+			r = vm->listener->sync(vm);
+			if (r) {
+				u->failed = u->changes[0].index;
+				goto fail;
+			}
+		}
 	}
 
 	for (i = 0; i < u->nr; i++) {
@@ -685,6 +698,9 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 		vm->stats.commits++;
 		if (ops->commit_memory_region)
 			ops->commit_memory_region(vm, rec->old, rec->new, rec->change);
+		if (vm->listener && (rec->change == KVM_MEMSLOT_CREATE ||
+				     rec->change == KVM_MEMSLOT_FLAGS_ONLY))
+			vm->listener->notify(vm, rec->old, rec->new, rec->change);
 	}
 
 	vm->nr_memslot_pages = u->nr_memslot_pages;
@@ -700,6 +716,15 @@ fail:
 	kvm_memslot_discard_new(u);
 	kvm_memslot_txn_abort(&u->txn);
 	kvm_memslot_restore(u);
+	/* Listeners heard that the old RAM went: it is back. */
+	for (i = 0; vm->listener && i < u->nr; i++) {
+		struct kvm_memslot_change_rec *rec = &u->changes[i];
+
+		if (rec->change == KVM_MEMSLOT_DELETE ||
+		    rec->change == KVM_MEMSLOT_MOVE)
+			vm->listener->notify(vm, NULL, rec->old,
+					     KVM_MEMSLOT_CREATE);
+	}
 	return r;
 }
 

@@ -28,11 +28,13 @@ static vm_fault_t kvm_memslot_vcpu_fault(struct vm_fault *vmf)
 	struct kvm_memslot_vcpu *vcpu = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	/* Beyond the mapped pages, as KVM does. */
-	if (vmf->pgoff >= vcpu->vm->core.ops->vcpu_mmap_pages)
-		return VM_FAULT_SIGBUS;
-
-	page = vcpu->pages[vmf->pgoff];
+	page = kvm_memslot_dirty_ring_page(vcpu, vmf->pgoff);
+	if (!page) {
+		/* Beyond the mapped pages, as KVM does. */
+		if (vmf->pgoff >= vcpu->vm->core.ops->vcpu_mmap_pages)
+			return VM_FAULT_SIGBUS;
+		page = vcpu->pages[vmf->pgoff];
+	}
 	get_page(page);
 	vmf->page = page;
 	return 0;
@@ -44,6 +46,17 @@ static const struct vm_operations_struct kvm_memslot_vcpu_vm_ops = {
 
 static int kvm_memslot_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
+	struct kvm_memslot_vcpu *vcpu = filp->private_data;
+	unsigned long last = vma->vm_pgoff + vma_pages(vma) - 1;
+
+	/*
+	 * The ring is the protocol between the vCPU and one collector: as in
+	 * KVM, a mapping of it must be shared, and never executable.
+	 */
+	if ((kvm_memslot_dirty_ring_page(vcpu, vma->vm_pgoff) ||
+	     kvm_memslot_dirty_ring_page(vcpu, last)) &&
+	    ((vma->vm_flags & VM_EXEC) || !(vma->vm_flags & VM_SHARED)))
+		return -EINVAL;
 	vma->vm_ops = &kvm_memslot_vcpu_vm_ops;
 	return 0;
 }
@@ -99,6 +112,9 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_MEMSLOT_VCPU_ACCESS:
 		r = kvm_memslot_vcpu_access(vcpu, (void __user *)arg);
 		break;
+	case KVM_GET_STATS_FD:
+		r = kvm_memslot_vcpu_stats_fd(vcpu);
+		break;
 	default:
 		r = -ENOIOCTLCMD;
 		/* The architecture's extensions (PowerPC's hypercalls). */
@@ -149,6 +165,9 @@ static struct kvm_memslot_vcpu *kvm_memslot_vcpu_alloc(struct kvm_memslot_host_v
 	vcpu->vm = vm;
 	vcpu->id = id;
 	mutex_init(&vcpu->mutex);
+	/* KVM names a vCPU's statistics after the task that created it. */
+	snprintf(vcpu->stats_id, sizeof(vcpu->stats_id), "kvm-%d/vcpu-%u",
+		 task_pid_nr(current), id);
 
 	/*
 	 * Separate zeroed pages, so that each offset of the vCPU fd maps
@@ -168,7 +187,7 @@ static struct kvm_memslot_vcpu *kvm_memslot_vcpu_alloc(struct kvm_memslot_host_v
 
 	/* Allocated once: a guest access must not fail for lack of memory. */
 	vcpu->bounce = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
-	if (!vcpu->bounce) {
+	if (!vcpu->bounce || kvm_memslot_dirty_ring_alloc(vcpu)) {
 		kvm_memslot_vcpu_free(vcpu);
 		return NULL;
 	}
@@ -270,6 +289,7 @@ void kvm_memslot_vcpu_free(struct kvm_memslot_vcpu *vcpu)
 		if (vcpu->pages[i])
 			__free_page(vcpu->pages[i]);
 	free_page((unsigned long)vcpu->bounce);
+	kvm_memslot_dirty_ring_free(vcpu);
 	kvm_memslot_mmu_cache_free(&vcpu->mmu_cache);
 	mutex_destroy(&vcpu->mutex);
 	kfree(vcpu);

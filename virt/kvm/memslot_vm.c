@@ -81,6 +81,11 @@ int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 	INIT_DELAYED_WORK(&vm->reclaim_work, kvm_memslot_reclaim_work);
 	atomic_set(&vm->reclaim_pending, 0);
 	atomic64_set(&vm->transit_waits, 0);
+	vm->listener = NULL;
+	atomic64_set(&vm->remote_tlb_flush_requests, 0);
+	atomic64_set(&vm->remote_tlb_flushes, 0);
+	vm->gpc_refreshes = 0;
+	vm->gpc_invalidations = 0;
 
 	r = init_srcu_struct(&vm->srcu);
 	if (r)

@@ -45,6 +45,7 @@ long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap)
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_BINARY_STATS_FD:
 		return 1;
 	case KVM_CAP_READONLY_MEM:
 		return ops->readonly_mem;
@@ -64,6 +65,9 @@ long kvm_memslot_check_extension(const struct kvm_memslot_ops *ops, long cap)
 		return ops->max_vcpus;
 	case KVM_CAP_MAX_VCPU_ID:
 		return ops->max_vcpu_ids;
+	case KVM_CAP_DIRTY_LOG_RING:
+	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
+		return kvm_memslot_dirty_ring_check(ops, cap);
 	default:
 		/* The architecture's own capabilities (an IPA limit, ...). */
 		return ops->check_extension ? ops->check_extension(ops, cap) : 0;
@@ -145,6 +149,10 @@ static int kvm_memslot_vm_enable_cap(struct kvm_memslot_host_vm *vm,
 		vm->core.manual_dirty_log_protect = cap->args[0];
 		mutex_unlock(&vm->core.slots_lock);
 		return 0;
+	case KVM_CAP_DIRTY_LOG_RING:
+	case KVM_CAP_DIRTY_LOG_RING_ACQ_REL:
+		/* KVM takes the size as a u32: the upper bits are ignored. */
+		return kvm_memslot_dirty_ring_enable(vm, (u32)cap->args[0]);
 	default:
 		/* What x86 KVM answers for every VM capability it lacks. */
 		return -EINVAL;
@@ -187,6 +195,9 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
+		/* The rings replace the bitmaps, after the copy as in KVM. */
+		if (READ_ONCE(vm->dirty_ring_size))
+			return -ENXIO;
 		return kvm_memslot_get_dirty_log(&vm->core, &log);
 	}
 	case KVM_CLEAR_DIRTY_LOG: {
@@ -197,10 +208,16 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 			return -ENOTTY;
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
+		if (READ_ONCE(vm->dirty_ring_size))
+			return -ENXIO;
 		return kvm_memslot_clear_dirty_log(&vm->core, &log);
 	}
+	case KVM_RESET_DIRTY_RINGS:
+		return kvm_memslot_reset_dirty_rings(vm);
 	case KVM_CHECK_EXTENSION:
 		return kvm_memslot_check_extension(vm->core.ops, arg);
+	case KVM_GET_STATS_FD:
+		return kvm_memslot_vm_stats_fd(vm);
 	case KVM_MEMSLOT_AUDIT:
 		return kvm_memslot_audit(vm, argp);
 	default:
@@ -264,6 +281,8 @@ static long kvm_memslot_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
 			return -EFAULT;
 		log.slot = clog.slot;
 		log.dirty_bitmap = compat_ptr(clog.dirty_bitmap);
+		if (READ_ONCE(vm->dirty_ring_size))
+			return -ENXIO;
 		return kvm_memslot_get_dirty_log(&vm->core, &log);
 	}
 	case KVM_CLEAR_DIRTY_LOG: {
@@ -278,6 +297,8 @@ static long kvm_memslot_vm_compat_ioctl(struct file *filp, unsigned int ioctl,
 		log.num_pages = clog.num_pages;
 		log.first_page = clog.first_page;
 		log.dirty_bitmap = compat_ptr(clog.dirty_bitmap);
+		if (READ_ONCE(vm->dirty_ring_size))
+			return -ENXIO;
 		return kvm_memslot_clear_dirty_log(&vm->core, &log);
 	}
 	default:
@@ -344,6 +365,9 @@ int kvm_memslot_create_vm(unsigned long type)
 	xa_init(&vm->vcpus);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	snprintf(vm->stats_id, sizeof(vm->stats_id), "kvm-%d",
+		 task_pid_nr(current));
+	kvm_memslot_notice_init(vm);
 
 	r = kvm_memslot_vm_init(&vm->core, ops, NULL);
 	if (r)

@@ -289,6 +289,7 @@ static int gpc_fill(struct kvm_memslot_gpc *gpc)
 	gpc->generation = generation;
 	gpc->valid = true;
 	gpc->fills++;
+	WRITE_ONCE(vm->gpc_refreshes, vm->gpc_refreshes + 1);
 	write_unlock(&gpc->lock);
 	spin_unlock(&vm->mmu_lock);
 	return 0;
@@ -396,5 +397,6 @@ void kvm_memslot_gpc_invalidate(struct kvm_memslot_vm *vm,
 		gpc_clear(gpc);
 		gpc->invalidations++;
 		write_unlock(&gpc->lock);
+		WRITE_ONCE(vm->gpc_invalidations, vm->gpc_invalidations + 1);
 	}
 }

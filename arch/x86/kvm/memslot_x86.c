@@ -173,6 +173,7 @@ static int x86_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot
 	.readonly_mem		= true,					\
 	.manual_dirty_log_protect = true,				\
 	.clear_dirty_log	= true,					\
+	.dirty_ring		= true,					\
 	.page_shift		= PAGE_SHIFT,				\
 	.map_sizes		= X86_MAP_SIZES,			\
 	.map_cache_pages	= X86_MMU_LEVELS - 1,			\

@@ -84,12 +84,13 @@
  */
 
 /*
- * KVM_MEMSLOT_GET_STATS_FD: returns a read-only fd with the VM's memslot
- * statistics in the layout of KVM's binary statistics
- * (struct kvm_stats_header, struct kvm_stats_desc and u64 values, see
- * KVM_GET_STATS_FD in <linux/kvm.h>): what the update protocol did
- * (publishes, grace periods waited for, prepare / flush / commit hook
- * calls, ...) and the current layout's size and generation.
+ * KVM_MEMSLOT_GET_STATS_FD: the same fd as KVM_GET_STATS_FD on the VM fd
+ * (which the module also implements, on VM and vCPU fds, with KVM's
+ * layout: struct kvm_stats_header, struct kvm_stats_desc and u64 values):
+ * what the update protocol did (publishes, grace periods waited for,
+ * prepare / flush / commit hook calls, ...), remote TLB flushes, the
+ * gfn_to_pfn caches, and the current layout's size and generation.  Kept
+ * for clients written before KVM_GET_STATS_FD was there.
  */
 #define KVM_MEMSLOT_GET_STATS_FD	_IO(KVM_MEMSLOT_IO, 0x01)
 /* Bytes of the id string and of each statistic's name, as KVM's. */
@@ -153,6 +154,73 @@ struct kvm_memslot_regions {
 #define KVM_MEMSLOT_MAX_BATCH		65534
 #define KVM_MEMSLOT_SET_REGIONS		_IOWR(KVM_MEMSLOT_IO, 0x03, struct kvm_memslot_regions)
 
+/**
+ * struct kvm_memslot_notice - a change of guest RAM, as a notice fd reads it
+ * @generation: the generation of the slot set in which the change is seen:
+ *              for a delete or a move the first set without the old RAM,
+ *              what an acknowledgment names
+ * @gpa:        guest physical address of the slot before the change (a
+ *              create: after it)
+ * @size:       bytes of the slot
+ * @new_gpa:    a move: the new guest physical address; else @gpa
+ * @userspace_addr: host virtual address of the slot's RAM
+ * @kind:       KVM_MEMSLOT_NOTICE_*
+ * @as_id:      address space
+ * @slot:       slot id
+ * @old_flags:  KVM_MEM_* flags before the change (0 for a create)
+ * @new_flags:  KVM_MEM_* flags after it (0 for a delete)
+ */
+struct kvm_memslot_notice {
+	__u64 generation;
+	__u64 gpa;
+	__u64 size;
+	__u64 new_gpa;
+	__u64 userspace_addr;
+	__u32 kind;
+	__u16 as_id;
+	__u16 slot;
+	__u32 old_flags;
+	__u32 new_flags;
+};
+
+#define KVM_MEMSLOT_NOTICE_CREATE	1
+#define KVM_MEMSLOT_NOTICE_DELETE	2
+#define KVM_MEMSLOT_NOTICE_MOVE		3
+#define KVM_MEMSLOT_NOTICE_FLAGS	4
+
+/* Deletes and moves wait until this reader has acknowledged them. */
+#define KVM_MEMSLOT_NOTICE_F_ACK	(1U << 0)
+
+/*
+ * KVM_MEMSLOT_CREATE_NOTICE_FD: a read-only (or, with
+ * KVM_MEMSLOT_NOTICE_F_ACK, read-write) fd for a process that maps guest
+ * RAM on its own, e.g. a vhost-user backend or a device-model process
+ * that received the VM's memory fds.  read() returns whole struct
+ * kvm_memslot_notice records, one per change of every later update that
+ * deletes, moves, creates or changes the flags of a slot (blocking unless
+ * O_NONBLOCK; EOVERFLOW once if the reader fell so far behind that
+ * records were dropped: it should read the layout again); poll() says
+ * when there are some.  With KVM_MEMSLOT_NOTICE_F_ACK, a delete or move
+ * does not return to its caller before the reader has written (a __u64)
+ * a generation at least that of the update's records, meaning "I no
+ * longer use the old RAM": it waits at most the VM's notice timeout
+ * (KVM_MEMSLOT_SET_NOTICE_TIMEOUT, 1 s unless set), killably; on timeout
+ * it fails with ETIMEDOUT (EINTR if killed) and the old layout is
+ * published again, as if it had not been tried.  Closing the fd (or the
+ * reader dying) withdraws it.  At most KVM_MEMSLOT_MAX_NOTICE_FDS per VM
+ * (ENOSPC).  Argument: the KVM_MEMSLOT_NOTICE_F_* flags (EINVAL for
+ * others).
+ */
+#define KVM_MEMSLOT_CREATE_NOTICE_FD	_IO(KVM_MEMSLOT_IO, 0x04)
+#define KVM_MEMSLOT_MAX_NOTICE_FDS	16
+
+/*
+ * KVM_MEMSLOT_SET_NOTICE_TIMEOUT: how long, in milliseconds, a delete or
+ * move waits for the acknowledgments of its notice fds (1 to 600000;
+ * EINVAL otherwise).
+ */
+#define KVM_MEMSLOT_SET_NOTICE_TIMEOUT	_IO(KVM_MEMSLOT_IO, 0x05)
+
 /*
  * vCPU fd extension ioctls: simulated guest accesses (number 0x10).
  */
@@ -177,8 +245,12 @@ struct kvm_memslot_regions {
  * or a write to a read-only slot, stops with KVM_MEMSLOT_EXIT_MMIO, as a
  * real vCPU exits to userspace for MMIO; one whose slot's host address has
  * no page allowing it (unmapped, or mapped read-only for a write) stops
- * with KVM_MEMSLOT_EXIT_MEMORY_FAULT.  Either way the ioctl returns 0 and
- * @done says how far it went.
+ * with KVM_MEMSLOT_EXIT_MEMORY_FAULT.  With a dirty ring enabled
+ * (KVM_CAP_DIRTY_LOG_RING), an access does not start a page while the
+ * vCPU's ring is soft-full, as KVM_RUN does not enter the guest, and stops
+ * with KVM_MEMSLOT_EXIT_DIRTY_RING_FULL until KVM_RESET_DIRTY_RINGS has
+ * made room.  Either way the ioctl returns 0 and @done says how far it
+ * went.
  */
 struct kvm_memslot_access {
 	__u64 gpa;
@@ -198,6 +270,7 @@ struct kvm_memslot_access {
 #define KVM_MEMSLOT_EXIT_NONE		0
 #define KVM_MEMSLOT_EXIT_MMIO		1
 #define KVM_MEMSLOT_EXIT_MEMORY_FAULT	2
+#define KVM_MEMSLOT_EXIT_DIRTY_RING_FULL	3
 
 #define KVM_MEMSLOT_VCPU_ACCESS		_IOWR(KVM_MEMSLOT_IO, 0x10, struct kvm_memslot_access)
 

@@ -122,6 +122,8 @@ struct kvm_memslots {
 };
 
 struct kvm_memslot_vm;
+struct kvm_memslot_hint;
+struct kvm_memslot_access;
 
 /* Most table pages any backend's map() may need for one translation. */
 #define KVM_MEMSLOT_MMU_CACHE_PAGES	4
@@ -196,6 +198,11 @@ struct kvm_memslot_gfn_range {
  *                      KVM_MEMSLOT_MMU_CACHE_PAGES
  * @max_vcpus:          vCPUs a VM may have (KVM_CAP_MAX_VCPUS)
  * @max_vcpu_ids:       vCPU ids are below this (KVM_CAP_MAX_VCPU_ID)
+ * @max_vcpu_create_id: KVM_CREATE_VCPU accepts only ids below this, if
+ *                      not 0 (Book3S HV: KVM_MAX_VCPUS times the SMT mode,
+ *                      below what it reports)
+ * @vcpu_id_taken_einval: KVM_CREATE_VCPU of an id in use fails with EINVAL
+ *                      (Book3S HV refuses it before the generic EEXIST)
  * @vcpu_mmap_pages:    pages a vCPU fd maps, struct kvm_run first
  *                      (KVM_GET_VCPU_MMAP_SIZE), at most
  *                      KVM_MEMSLOT_VCPU_MAX_MMAP_PAGES
@@ -257,6 +264,27 @@ struct kvm_memslot_gfn_range {
  *                      Returns true if remote TLBs must be flushed.
  * @audit:              count the translations that violate the invariants,
  *                      logging each; slots_lock, SRCU and mmu_lock held.
+ * @sync_dirty_log:     move into @slot's dirty bitmap the writes the
+ *                      backend's translations recorded by themselves (a
+ *                      change bit), before KVM_GET_DIRTY_LOG reads the
+ *                      bitmap; slots_lock held.  Optional.
+ * @access_flags:       KVM_MEMSLOT_ACCESS_* flags beyond WRITE that @access
+ *                      understands
+ * @access:             simulate the guest access of @len bytes at @gpa
+ *                      (within one host page) with KVM_MEMSLOT_ACCESS_*
+ *                      @flags between guest memory and @buf, faulting as
+ *                      the architecture does; replaces @translate and @map
+ *                      for a backend whose translations are not a walk of
+ *                      guest physical addresses (or whose page is larger
+ *                      than the host's).  Sleeps.  Returns 0 when done,
+ *                      KVM_MEMSLOT_ACCESS_STOPPED with @acc's exit fields
+ *                      filled in, or a negative errno.  Optional.
+ * @vm_ioctl:           an ioctl of the architecture on the VM fd; returns
+ *                      -ENOIOCTLCMD for one it does not know.  Optional.
+ * @vcpu_ioctl:         an extension ioctl of the architecture on a vCPU
+ *                      fd, with the vCPU's mutex held and its last-used
+ *                      slot @hint; returns -ENOIOCTLCMD for one it does not
+ *                      know.  Optional.
  *
  * The rules every hook follows (when it runs, what it may assume, what it
  * must guarantee on return) are in Documentation/virt/kvm/memslots.rst.
@@ -279,6 +307,8 @@ struct kvm_memslot_ops {
 	u8 map_cache_pages;
 	u32 max_vcpus;
 	u32 max_vcpu_ids;
+	u32 max_vcpu_create_id;
+	bool vcpu_id_taken_einval;
 	u8 vcpu_mmap_pages;
 	int unknown_vm_ioctl;
 
@@ -319,7 +349,21 @@ struct kvm_memslot_ops {
 				   kvm_memslot_gfn_t gfn_offset,
 				   unsigned long mask);
 	unsigned long (*audit)(struct kvm_memslot_vm *vm);
+	void (*sync_dirty_log)(struct kvm_memslot_vm *vm,
+			       const struct kvm_memory_slot *slot);
+	u16 access_flags;
+	int (*access)(struct kvm_memslot_vm *vm, struct kvm_memslot_hint *hint,
+		      u64 gpa, u32 len, u16 flags, void *buf,
+		      struct kvm_memslot_access *acc);
+	long (*vm_ioctl)(struct kvm_memslot_vm *vm, unsigned int ioctl,
+			 unsigned long arg);
+	long (*vcpu_ioctl)(struct kvm_memslot_vm *vm,
+			   struct kvm_memslot_hint *hint, unsigned int ioctl,
+			   unsigned long arg);
 };
+
+/* What an @access hook returns when the access stopped with an exit. */
+#define KVM_MEMSLOT_ACCESS_STOPPED	1
 
 /**
  * struct kvm_memslot_listener - who hears of the changes of guest RAM

@@ -22,5 +22,37 @@ int kvm_memslot_hva_to_pfn_peek(struct kvm_memslot_vm *vm, unsigned long hva,
 				unsigned long *pfn);
 int kvm_memslot_hva_to_pfn_peek_write(struct kvm_memslot_vm *vm,
 				      unsigned long hva, unsigned long *pfn);
+int kvm_memslot_resolve_vm_page(const struct kvm_memory_slot *slot,
+				kvm_memslot_gfn_t gfn, bool write,
+				unsigned long *pfns, bool *writable);
+void kvm_memslot_release_vm_page(const struct kvm_memory_slot *slot,
+				 unsigned long *pfns, bool dirty);
+
+/**
+ * kvm_memslot_mmu_invalidate_retry() - whether a resolved pfn may be stale
+ * @vm:      the VM; mmu_lock held
+ * @mmu_seq: @vm->mmu_invalidate_seq, sampled before the slot and the pfn
+ *           were looked up
+ * @start:   first host virtual address the translation would map
+ * @end:     one past the last
+ *
+ * Return: true if an MMU-notifier invalidation overlapping [@start, @end)
+ * is in progress, or one ended since @mmu_seq was sampled: the pfn may
+ * already be unmapped from the host, and installing it would outlive the
+ * invalidation that was supposed to remove it.
+ */
+static inline bool kvm_memslot_mmu_invalidate_retry(struct kvm_memslot_vm *vm,
+						    unsigned long mmu_seq,
+						    unsigned long start,
+						    unsigned long end)
+{
+	lockdep_assert_held(&vm->mmu_lock);
+
+	if (vm->mmu_invalidate_in_progress &&
+	    start < vm->mmu_invalidate_end &&
+	    end > vm->mmu_invalidate_start)
+		return true;
+	return vm->mmu_invalidate_seq != mmu_seq;
+}
 
 #endif /* __LINUX_KVM_MEMSLOT_HOST_H */

@@ -122,6 +122,7 @@ static const struct memslot_ext_vm_type memslot_ext_known_vm_types[] = {
 	{ KVM_MEMSLOT_VM_X86_EPT, "x86-ept" },
 	{ KVM_MEMSLOT_VM_X86_NPT, "x86-npt" },
 	{ KVM_MEMSLOT_VM_ARM64, "arm64" },
+	{ KVM_MEMSLOT_VM_PPC_BOOK3S_HV, "ppc-book3s-hv" },
 };
 
 #ifndef ARRAY_SIZE

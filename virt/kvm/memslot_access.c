@@ -18,6 +18,7 @@
  */
 #include <linux/highmem.h>
 #include <linux/kvm_memslot.h>
+#include <linux/kvm_memslot_host.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
@@ -31,27 +32,9 @@
 /* What a fault leaves the access to do next. */
 enum access_next {
 	ACCESS_RETRY,	/* walk again: a translation may exist now */
-	ACCESS_EXIT,	/* stop: the exit fields are filled in */
+	/* stop: the exit fields are filled in; what an access hook returns */
+	ACCESS_EXIT = KVM_MEMSLOT_ACCESS_STOPPED,
 };
-
-/*
- * Whether an MMU-notifier invalidation overlapping [@start, @end) is in
- * progress, or one ended since the fault sampled @mmu_seq: then the pfn the
- * fault resolved may already be unmapped from the host, and installing it
- * would outlive the invalidation that was supposed to remove it.
- */
-static bool mmu_invalidate_retry(struct kvm_memslot_vm *vm,
-				 unsigned long mmu_seq,
-				 unsigned long start, unsigned long end)
-{
-	lockdep_assert_held(&vm->mmu_lock);
-
-	if (vm->mmu_invalidate_in_progress &&
-	    start < vm->mmu_invalidate_end &&
-	    end > vm->mmu_invalidate_start)
-		return true;
-	return vm->mmu_invalidate_seq != mmu_seq;
-}
 
 /*
  * Whether @gfn may be mapped by a translation of 1 << @shift bytes: the
@@ -79,7 +62,8 @@ static bool fault_block_ok(struct kvm_memslot_vm *vm,
 		return false;
 	if ((gfn ^ (hva >> slot->page_shift)) & (nr_pages - 1))
 		return false;
-	if (mmu_invalidate_retry(vm, mmu_seq, hva_base, hva_base + (1UL << shift)))
+	if (kvm_memslot_mmu_invalidate_retry(vm, mmu_seq, hva_base,
+					     hva_base + (1UL << shift)))
 		return false;
 	/* The leaf must still map the very page the fault resolved. */
 	return kvm_memslot_host_map_lookup(vm, hva, &map) &&
@@ -171,7 +155,7 @@ static int fault_map(struct kvm_memslot_vcpu *vcpu,
 	}
 
 	spin_lock(&vm->mmu_lock);
-	if (mmu_invalidate_retry(vm, mmu_seq, hva, hva + PAGE_SIZE)) {
+	if (kvm_memslot_mmu_invalidate_retry(vm, mmu_seq, hva, hva + PAGE_SIZE)) {
 		r = 0;
 		goto out_unlock;
 	}
@@ -371,7 +355,7 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 
 	if (copy_from_user(&acc, argp, sizeof(acc)))
 		return -EFAULT;
-	if (acc.flags & ~KVM_MEMSLOT_ACCESS_WRITE)
+	if (acc.flags & ~(KVM_MEMSLOT_ACCESS_WRITE | vm->ops->access_flags))
 		return -EINVAL;
 	as_id = acc.as_id;
 	if (as_id >= vm->ops->nr_address_spaces)
@@ -383,8 +367,8 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 	 * each, which needs the VM's page to be the host's (true of every
 	 * backend that keeps translations).
 	 */
-	if (!vm->ops->translate || !vm->ops->map ||
-	    vm->ops->page_shift != PAGE_SHIFT)
+	if (!vm->ops->access && (!vm->ops->translate || !vm->ops->map ||
+				 vm->ops->page_shift != PAGE_SHIFT))
 		return -ENOTTY;
 
 	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;
@@ -407,7 +391,11 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 		}
 		if (write && copy_from_user(vcpu->bounce, ubuf, len))
 			return -EFAULT;
-		r = access_page(vcpu, as_id, gpa, len, write, &acc);
+		if (vm->ops->access)
+			r = vm->ops->access(vm, &vcpu->hint, gpa, len, acc.flags,
+					    vcpu->bounce, &acc);
+		else
+			r = access_page(vcpu, as_id, gpa, len, write, &acc);
 		if (r < 0)
 			return r;
 		if (r == ACCESS_EXIT) {

@@ -129,6 +129,10 @@ int kvm_memslot_get_dirty_log(struct kvm_memslot_vm *vm,
 		goto out;
 	}
 
+	/* Writes the translations recorded themselves (PowerPC's C bits). */
+	if (vm->ops->sync_dirty_log)
+		vm->ops->sync_dirty_log(vm, slot);
+
 	bitmap = slot->dirty_bitmap;
 	n = dirty_bitmap_bytes(slot);
 

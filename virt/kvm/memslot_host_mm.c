@@ -220,6 +220,66 @@ void kvm_memslot_release_pfn(unsigned long pfn, bool dirty)
 }
 
 /**
+ * kvm_memslot_resolve_vm_page() - the host pages behind one VM page
+ * @slot:     the slot of @gfn
+ * @gfn:      a VM page of @slot, of 1 << @slot->page_shift bytes
+ * @write:    every host page must be mapped writable
+ * @pfns:     receives the frame of each host page of @gfn, in order, with
+ *            a reference taken on each
+ * @writable: receives whether every one is mapped writable
+ *
+ * For a backend whose VM page is larger than the host's (PowerPC's 64 KiB
+ * pages on a 4 KiB host): one translation maps all of them, so all are
+ * resolved.  A read takes a page writable only if the host already maps
+ * it so, as the fault path does.  May sleep.
+ *
+ * Return: 0, with the references to drop with
+ * kvm_memslot_release_vm_page(), or the errno of the host page that could
+ * not be resolved (-EFAULT if the host maps nothing usable), with no
+ * reference left.
+ */
+int kvm_memslot_resolve_vm_page(const struct kvm_memory_slot *slot,
+				kvm_memslot_gfn_t gfn, bool write,
+				unsigned long *pfns, bool *writable)
+{
+	unsigned long hva = kvm_memslot_gfn_to_hva(slot, gfn);
+	unsigned int i, n = 1U << (slot->page_shift - PAGE_SHIFT);
+	int r;
+
+	*writable = true;
+	for (i = 0; i < n; i++, hva += PAGE_SIZE) {
+		if (!write && kvm_memslot_hva_to_pfn_fast_writable(hva, &pfns[i]))
+			continue;
+		r = kvm_memslot_hva_to_pfn(hva, write, &pfns[i]);
+		if (r) {
+			while (i--)
+				kvm_memslot_release_pfn(pfns[i], false);
+			return r;
+		}
+		if (!write)
+			*writable = false;
+	}
+	return 0;
+}
+
+/**
+ * kvm_memslot_release_vm_page() - drop what kvm_memslot_resolve_vm_page() took
+ * @slot:  the slot the page was resolved from
+ * @pfns:  its frames
+ * @dirty: as for kvm_memslot_release_pfn()
+ *
+ * May sleep if @dirty.
+ */
+void kvm_memslot_release_vm_page(const struct kvm_memory_slot *slot,
+				 unsigned long *pfns, bool dirty)
+{
+	unsigned int i, n = 1U << (slot->page_shift - PAGE_SHIFT);
+
+	for (i = 0; i < n; i++)
+		kvm_memslot_release_pfn(pfns[i], dirty);
+}
+
+/**
  * kvm_memslot_gpc_pin() - take a reference on the page a host address maps
  * @vm:    memslot state of a VM created on /dev/kvm-memslot
  * @hva:   host virtual address in the VM's mm

@@ -26,6 +26,7 @@
 #include <linux/bitmap.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -626,14 +627,17 @@ static void kvm_memslot_update_abort(struct kvm_memslot_update *u)
 }
 
 /*
- * Test-only: flush the old slots before the INVALID publish rather than
- * after its grace period, the order that lets a fault which found a slot
- * live install a translation after the flush
- * (tools/testing/selftests/kvm_memslot/memslot_flush_race.c must fail).
+ * Test only: flush the old slots before the INVALID publish instead of
+ * after it and its grace period.  A fault that looked a slot up before the
+ * publish can then map it after the flush, and that translation outlives
+ * the slot; selftests/kvm_memslot/memslot_ppc_race and memslot_flush_race
+ * turn this on to show the audit and their checks catching it.  Never set
+ * outside those tests.
  */
-#ifndef KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID
-#define KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID	0
-#endif
+static bool test_flush_before_invalid;
+module_param(test_flush_before_invalid, bool, 0644);
+MODULE_PARM_DESC(test_flush_before_invalid,
+		 "test only: flush deleted and moved slots too early (breaks invariant 1)");
 
 /* flush_memslot for every slot the update deletes or moves. */
 static void kvm_memslot_flush_old(struct kvm_memslot_update *u)
@@ -668,12 +672,14 @@ static int kvm_memslot_update_run(struct kvm_memslot_update *u)
 	lockdep_assert_held(&vm->slots_lock);
 
 	if (u->needs_invalid) {
-		if (KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID)
+		bool early = READ_ONCE(test_flush_before_invalid);
+
+		if (unlikely(early))
 			kvm_memslot_flush_old(u);
 		kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_INVALID);
 		/* After this no reader can create a translation from an old slot. */
 		kvm_memslot_wait_readers(vm, KVM_MEMSLOT_TRACE_WAIT_TRANSITION);
-		if (!KVM_MEMSLOT_TEST_FLUSH_BEFORE_INVALID)
+		if (likely(!early))
 			kvm_memslot_flush_old(u);
 		/*
 		 * Listeners may wait until whoever mapped the old RAM has let

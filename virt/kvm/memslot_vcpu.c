@@ -99,7 +99,7 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EIO;
 
 	/* What x86 KVM answers for a vCPU ioctl it does not know. */
-	if (_IOC_TYPE(ioctl) != KVMIO && ioctl != KVM_MEMSLOT_VCPU_ACCESS)
+	if (_IOC_TYPE(ioctl) != KVMIO && _IOC_TYPE(ioctl) != KVM_MEMSLOT_IO)
 		return -EINVAL;
 
 	if (mutex_lock_killable(&vcpu->mutex))
@@ -116,7 +116,14 @@ static long kvm_memslot_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		r = kvm_memslot_vcpu_stats_fd(vcpu);
 		break;
 	default:
-		r = -EINVAL;
+		r = -ENOIOCTLCMD;
+		/* The architecture's extensions (PowerPC's hypercalls). */
+		if (vcpu->vm->core.ops->vcpu_ioctl)
+			r = vcpu->vm->core.ops->vcpu_ioctl(&vcpu->vm->core,
+							   &vcpu->hint, ioctl,
+							   arg);
+		if (r == -ENOIOCTLCMD)
+			r = -EINVAL;
 		break;
 	}
 
@@ -205,7 +212,9 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	char name[sizeof("kvm-vcpu:4294967295")];
 	int r;
 
-	if (id >= vm->core.ops->max_vcpu_ids)
+	if (id >= vm->core.ops->max_vcpu_ids ||
+	    (vm->core.ops->max_vcpu_create_id &&
+	     id >= vm->core.ops->max_vcpu_create_id))
 		return -EINVAL;
 
 	/*
@@ -230,7 +239,7 @@ int kvm_memslot_create_vcpu(struct kvm_memslot_host_vm *vm, u32 id)
 	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r) {
 		if (r == -EBUSY)
-			r = -EEXIST;
+			r = vm->core.ops->vcpu_id_taken_einval ? -EINVAL : -EEXIST;
 		goto err_unlock;
 	}
 

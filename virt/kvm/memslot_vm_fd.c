@@ -222,18 +222,26 @@ static long kvm_memslot_vm_ioctl(struct file *filp, unsigned int ioctl,
 	case KVM_MEMSLOT_AUDIT:
 		return kvm_memslot_audit(vm, argp);
 	default:
-		/*
-		 * Anything else gets x86 KVM's answer to a VM ioctl it does
-		 * not know, which includes KVM_SET_USER_MEMORY_REGION2 (not
-		 * in 6.1): -ENOTTY; or the backend's, for KVM's own ioctls
-		 * (arm64's kvm_arch_vm_ioctl() answers -EINVAL).
-		 */
-		r = kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
-		if (r == -ENOTTY && _IOC_TYPE(ioctl) != KVM_MEMSLOT_IO &&
-		    vm->core.ops->unknown_vm_ioctl)
-			r = vm->core.ops->unknown_vm_ioctl;
-		return r;
+		break;
 	}
+
+	/* The architecture's own VM ioctls (PowerPC's HTAB allocation). */
+	if (vm->core.ops->vm_ioctl) {
+		r = vm->core.ops->vm_ioctl(&vm->core, ioctl, arg);
+		if (r != -ENOIOCTLCMD)
+			return r;
+	}
+	/*
+	 * Anything else gets x86 KVM's answer to a VM ioctl it does not
+	 * know, which includes KVM_SET_USER_MEMORY_REGION2 (not in 6.1):
+	 * -ENOTTY; or the backend's, for KVM's own ioctls (arm64's
+	 * kvm_arch_vm_ioctl() answers -EINVAL).
+	 */
+	r = kvm_memslot_ext_vm_ioctl(vm, ioctl, arg);
+	if (r == -ENOTTY && _IOC_TYPE(ioctl) != KVM_MEMSLOT_IO &&
+	    vm->core.ops->unknown_vm_ioctl)
+		r = vm->core.ops->unknown_vm_ioctl;
+	return r;
 }
 
 #ifdef CONFIG_COMPAT

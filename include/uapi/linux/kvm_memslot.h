@@ -66,11 +66,13 @@
 	(KVM_MEMSLOT_VM_ARM64 | ((bits) & KVM_MEMSLOT_VM_ARM64_IPA_SIZE_MASK))
 
 /*
- * KVM_MEMSLOT_VM_PPC_BOOK3S_HV (reserved, no backend yet): PowerPC Book3S
- * HV on a 64 KiB-page host, as every ppc64el distribution kernel is; 1
+ * KVM_MEMSLOT_VM_PPC_BOOK3S_HV: PowerPC Book3S HV with a hashed page table
+ * (HPT), on a 64 KiB-page host, as every ppc64el distribution kernel is; 1
  * address space, 32767 user slots, no read-only slots, no
  * KVM_CLEAR_DIRTY_LOG, and 64 KiB pages: a gfn, the alignment of a slot
- * and a bit of the dirty log are all 64 KiB.
+ * and a bit of the dirty log are all 64 KiB.  The VM fd takes KVM's
+ * KVM_PPC_ALLOCATE_HTAB (KVM_CAP_PPC_ALLOC_HTAB); the guest's hypercalls
+ * on the HPT are KVM_MEMSLOT_PPC_HCALL on a vCPU fd.
  */
 #define KVM_MEMSLOT_VM_PPC_BOOK3S_HV	(2UL << KVM_MEMSLOT_VM_FAMILY_SHIFT)
 
@@ -275,6 +277,73 @@ struct kvm_memslot_access {
 #define KVM_MEMSLOT_EXIT_DIRTY_RING_FULL	3
 
 #define KVM_MEMSLOT_VCPU_ACCESS		_IOWR(KVM_MEMSLOT_IO, 0x10, struct kvm_memslot_access)
+
+/*
+ * vCPU fd extension ioctl of KVM_MEMSLOT_VM_PPC_BOOK3S_HV VMs: the PAPR
+ * hypercalls that manage the hashed page table (number 0x30).
+ */
+
+/**
+ * struct kvm_memslot_ppc_hcall - argument of KVM_MEMSLOT_PPC_HCALL
+ * @nr:        the hypercall: KVM_MEMSLOT_PPC_H_ENTER, _H_REMOVE, _H_READ,
+ *             _H_PROTECT or _H_BULK_REMOVE (PAPR's numbers)
+ * @flags:     its flags argument, as the guest passes it in r4 (H_EXACT,
+ *             H_READ_4, H_AVPN, H_ANDCOND, the protection bits of
+ *             H_PROTECT); unused by H_BULK_REMOVE
+ * @pte_index: its HPTE index argument (r5); unused by H_BULK_REMOVE
+ * @args:      the other arguments in register order: H_ENTER: [0] pteh,
+ *             [1] ptel (r6, r7); H_REMOVE and H_PROTECT: [0] avpn (r6);
+ *             H_BULK_REMOVE: [0]-[7] four (tsh, tsl) translation
+ *             specifier pairs (r4-r11)
+ * @ret:       out: the return code (r3): H_SUCCESS, H_PARAMETER,
+ *             H_NOT_FOUND, H_PTEG_FULL or H_FUNCTION
+ * @rets:      out: what the hypercall returns in r4 onwards: H_ENTER: [0]
+ *             the HPTE index used; H_REMOVE: [0], [1] the removed HPTE;
+ *             H_READ: [0], [1] the HPTE, or [0]-[7] four with H_READ_4;
+ *             H_BULK_REMOVE: [0]-[7] the specifiers with their response
+ *             code and R/C bits filled in; the rest is zero
+ * @reserved:  must be zero
+ *
+ * The hypercall runs as Book3S HV KVM runs it for a guest in HPT mode,
+ * with PAPR's semantics and return codes; HPTEs are in the pre-ISA-3.0
+ * format the guest uses (H_READ returns the guest's view: the guest real
+ * address it entered, and the R and C bits).  The HPT is allocated by
+ * KVM_PPC_ALLOCATE_HTAB, or with KVM's default order by the first
+ * hypercall or access.  One difference: where KVM enters an HPTE for a
+ * page whose slot is being deleted or moved as emulated MMIO, this waits
+ * for the change to finish and then enters it against the new layout.
+ * Returns 0 when the hypercall ran (whatever @ret says), EINVAL for a
+ * non-zero @reserved or on another VM type, EINTR if a signal came while
+ * waiting, ENOMEM, EFAULT.  An unknown @nr gives @ret H_FUNCTION.
+ */
+struct kvm_memslot_ppc_hcall {
+	__u64 nr;
+	__u64 flags;
+	__u64 pte_index;
+	__u64 args[8];
+	__s64 ret;
+	__u64 rets[8];
+	__u64 reserved[4];
+};
+
+#define KVM_MEMSLOT_PPC_H_REMOVE	0x04
+#define KVM_MEMSLOT_PPC_H_ENTER		0x08
+#define KVM_MEMSLOT_PPC_H_READ		0x0c
+#define KVM_MEMSLOT_PPC_H_PROTECT	0x18
+#define KVM_MEMSLOT_PPC_H_BULK_REMOVE	0x124
+
+#define KVM_MEMSLOT_PPC_HCALL		_IOWR(KVM_MEMSLOT_IO, 0x30, struct kvm_memslot_ppc_hcall)
+
+/*
+ * KVM_MEMSLOT_ACCESS_PPC_VIRT (struct kvm_memslot_access flags, PPC VMs):
+ * @gpa is a guest virtual address, VA = (VSID << 28) | (ea & 0x0fffffff)
+ * for 256 MiB segments; the access translates it through the guest's
+ * HPTEs as the MMU would (primary then secondary group).  No HPTE: exit
+ * KVM_MEMSLOT_EXIT_GUEST_FAULT (a DSI the guest handles).  Without this
+ * flag the access is in real mode through the VRMA, which the host maps.
+ */
+#define KVM_MEMSLOT_ACCESS_PPC_VIRT	(1U << 1)
+#define KVM_MEMSLOT_EXIT_GUEST_FAULT	3
 
 /*
  * VM fd extension ioctl: invariant audit (number 0x11).

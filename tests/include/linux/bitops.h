@@ -27,6 +27,11 @@ static inline bool test_bit(unsigned long nr, const volatile unsigned long *a)
 {
 	return (__atomic_load_n(&a[BIT_WORD(nr)], __ATOMIC_RELAXED) >> (nr % BITS_PER_LONG)) & 1;
 }
+/* Acquire on success, as the kernel's; clear_bit_unlock releases. */
+static inline bool test_and_set_bit_lock(unsigned long nr, volatile unsigned long *a)
+{
+	return __atomic_fetch_or(&a[BIT_WORD(nr)], BIT_MASK(nr), __ATOMIC_ACQUIRE) & BIT_MASK(nr);
+}
 #define set_bit_le	set_bit
 #define test_bit_le	test_bit
 static inline unsigned long __ffs(unsigned long w) { return __builtin_ctzl(w); }

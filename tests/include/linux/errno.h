@@ -7,5 +7,6 @@
 #define _SHIM_LINUX_ERRNO_H
 #include_next <linux/errno.h>
 #define ERESTARTSYS	512
+#define ENOIOCTLCMD	515
 #define ENOTSUPP	524
 #endif

@@ -6,6 +6,7 @@
 #define __GFP_NOWARN		0x2u
 #define __GFP_ACCOUNT		0x4u
 #define __GFP_NORETRY		0x8u
+#define __GFP_RETRY_MAYFAIL	0x80u
 #define GFP_KERNEL		0x10u
 #define GFP_KERNEL_ACCOUNT	(GFP_KERNEL | __GFP_ACCOUNT)
 #define GFP_NOWAIT		0x20u

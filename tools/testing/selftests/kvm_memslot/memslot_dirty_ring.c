@@ -262,7 +262,7 @@ static void ext_tests(int devfd, int vmfd, int vcpufd, struct kvm_dirty_gfn *gfn
 	uint32_t soft = r.size - RING_RSVD;
 	struct kvm_memslot_access out;
 	uint64_t seen[2] = { 0, 0 };
-	static char buf[SLOT_PAGES * PAGE_SZ];
+	static char buf[SLOT_PAGES * PAGE_SZ_MAX];
 	int i, ok;
 
 	memset(buf, 0x5a, sizeof(buf));

@@ -27,7 +27,7 @@
 
 static int vmfd, vcpufd;
 static uint8_t *mem;
-static uint8_t page[PAGE_SZ];
+static uint8_t page[PAGE_SZ_MAX];
 
 static uint64_t gpa_of(int i)
 {
@@ -128,7 +128,7 @@ static void test_mprotect(void)
 
 static void test_dontneed(void)
 {
-	static const uint8_t zero[PAGE_SZ];
+	static const uint8_t zero[PAGE_SZ_MAX];
 	uint8_t v = 0x5e;
 
 	refill(3);

@@ -147,9 +147,11 @@ int main(int argc, char **argv)
 	tap_plan(NTESTS);
 	memfd = memfd_create("guest-ram", 0);
 	tap_require(memfd >= 0 && !ftruncate(memfd, SLOT_SIZE), "memfd");
-	hva = (uintptr_t)mmap(NULL, SLOT_SIZE, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, memfd, 0);
-	tap_require(hva != (uintptr_t)MAP_FAILED, "mmap of guest RAM");
+	/* At an address aligned to the VM's page, as a slot's must be. */
+	hva = (uintptr_t)tap_map(SLOT_SIZE);
+	tap_require(hva && mmap((void *)hva, SLOT_SIZE, PROT_READ | PROT_WRITE,
+				MAP_SHARED | MAP_FIXED, memfd, 0) != MAP_FAILED,
+		    "mmap of guest RAM");
 
 	/* ---- records ---- */
 	tap_expect(notice_fd(2), -EINVAL, "unknown flags: EINVAL");

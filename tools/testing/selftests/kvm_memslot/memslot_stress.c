@@ -192,7 +192,7 @@ static void *mm_thread(void *arg)
 /* Every slot back where it belongs, then compare every page. */
 static int check_coherent(void)
 {
-	static uint8_t buf[PAGE_SZ];
+	static uint8_t buf[PAGE_SZ_MAX];
 	int bad = 0;
 
 	for (int s = 0; s < NSLOTS; s++) {

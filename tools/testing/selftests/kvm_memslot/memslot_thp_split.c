@@ -190,7 +190,7 @@ static void *vcpu(void *arg)
 /* Whether every page reads through the vCPU as the process sees it. */
 static int coherent(void)
 {
-	static uint8_t page[PAGE_SZ];
+	static uint8_t page[PAGE_SZ_MAX];
 
 	for (unsigned long i = 0; i < NPAGES; i++) {
 		acc_fill(mem + i * PAGE_SZ, i, 7);

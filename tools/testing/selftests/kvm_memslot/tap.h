@@ -32,7 +32,15 @@
 #include "../../../../include/uapi/linux/kvm_memslot.h"
 
 #define DEFAULT_DEVICE "/dev/kvm-memslot"
-#define PAGE_SZ 4096UL
+/*
+ * The VM's page size: the unit of a gfn, of slot alignment and of a dirty
+ * bit.  4 KiB unless --vm-type picks a type whose tap_arch_caps_table
+ * entry says otherwise (PowerPC: 64 KiB).
+ */
+static unsigned long tap_page_sz = 4096;
+#define PAGE_SZ tap_page_sz
+/* The largest, for static buffers. */
+#define PAGE_SZ_MAX 65536UL
 
 /* kselftest exit codes (tools/testing/selftests/kselftest.h) */
 #define KSFT_PASS	0
@@ -56,13 +64,22 @@ struct tap_arch_caps {
 	long address_spaces;
 	long max_vcpus;
 	long max_vcpu_id;
+	unsigned long page_size;
+	long max_create_id;	/* KVM_CREATE_VCPU accepts ids below this */
+	int id_taken_errno;	/* KVM_CREATE_VCPU of an id in use */
 };
 
 static const struct tap_arch_caps tap_arch_caps_table[] = {
-	{ KVM_MEMSLOT_VM_X86_EPT, 32764, 2, 1024, 4096 },
-	{ KVM_MEMSLOT_VM_X86_NPT, 32764, 2, 1024, 4096 },
+	{ KVM_MEMSLOT_VM_X86_EPT, 32764, 2, 1024, 4096, 4096, 4096, EEXIST },
+	{ KVM_MEMSLOT_VM_X86_NPT, 32764, 2, 1024, 4096, 4096, 4096, EEXIST },
 	/* arm64 6.1 (measured): no internal slots, GICv3's 512 vCPUs */
-	{ KVM_MEMSLOT_VM_ARM64, 32767, 1, 512, 512 },
+	{ KVM_MEMSLOT_VM_ARM64, 32767, 1, 512, 512, 4096, 512, EEXIST },
+	/*
+	 * Book3S HV on Debian's ppc64el: NR_CPUS 2048, 8 threads a core, but
+	 * only ids below 2048 can be created (SMT mode 1), and an id in use
+	 * is EINVAL.
+	 */
+	{ KVM_MEMSLOT_VM_PPC_BOOK3S_HV, 32767, 1, 2048, 16384, 65536, 2048, EINVAL },
 };
 
 /* The VM type under test (--vm-type=N). */
@@ -259,6 +276,9 @@ static inline int tap_option(const char *arg)
 	if (strncmp(arg, "--vm-type=", 10))
 		return 0;
 	tap_vm_type = strtoul(arg + 10, NULL, 0);
+	for (size_t i = 0; i < ARRAY_SIZE(tap_arch_caps_table); i++)
+		if (tap_arch_caps_table[i].vm_type == tap_vm_type)
+			tap_page_sz = tap_arch_caps_table[i].page_size;
 	return 1;
 }
 
@@ -371,6 +391,16 @@ static inline long tap_gpa_limit_errno(void)
 	return tap_vm_is_arm64() ? -EFAULT : -EINVAL;
 }
 
+/*
+ * Whether the VM type under test is PowerPC Book3S HV, whose ABI answers
+ * (memslot_ppc_abi checks them) the x86-written ABI tests do not know.
+ */
+static inline int tap_vm_is_ppc(void)
+{
+	return (tap_vm_type & KVM_MEMSLOT_VM_FAMILY_MASK) ==
+	       KVM_MEMSLOT_VM_PPC_BOOK3S_HV;
+}
+
 static inline long tap_set(int vmfd, uint32_t as, uint32_t id, uint32_t flags,
 			   uint64_t gpa, uint64_t size, uint64_t hva)
 {
@@ -420,13 +450,28 @@ static inline long tap_enable_cap(int vmfd, uint32_t cap, uint32_t flags,
 	return tap_ioctl(vmfd, KVM_ENABLE_CAP, (unsigned long)&c);
 }
 
-/* Anonymous, never touched, backing for slots. */
+/*
+ * Anonymous, never touched, backing for slots, aligned to the VM's page
+ * (a slot's host address must be).
+ */
 static inline void *tap_map(size_t size)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	size_t extra = PAGE_SZ > 4096 ? PAGE_SZ : 0;
+	uint8_t *p = mmap(NULL, size + extra, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uintptr_t start;
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (!extra)
+		return p;
+	start = ((uintptr_t)p + PAGE_SZ - 1) & ~(uintptr_t)(PAGE_SZ - 1);
+	if (start > (uintptr_t)p)
+		munmap(p, start - (uintptr_t)p);
+	if (start + size < (uintptr_t)p + size + extra)
+		munmap((void *)(start + size),
+		       (uintptr_t)p + size + extra - (start + size));
+	return (void *)start;
 }
 
 /*

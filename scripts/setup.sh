@@ -25,6 +25,11 @@ for p in $wanted; do
 	esac
 done
 missing=${missing# }
+
+# The ppc64 oracle lane's foreign kernel and busybox: fetched and unpacked
+# into a cache, never installed (one stamp file is read when present).
+"$(dirname "$0")/../tests/xarch/ppc64-fetch.sh" ${1:+"$1"}
+
 [ -n "$missing" ] || exit 0
 
 cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $missing"

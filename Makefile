@@ -19,6 +19,9 @@
 #   make docs         Documentation/ as HTML (Sphinx), warnings are errors
 #   make test         all + check + install-check + dkms-check + docs +
 #                     vmtest + vmtest-debug
+#   make xarch-ppc64  PowerPC oracle lane: Debian's ppc64el kernel with
+#                     in-tree KVM-HV under qemu-system-ppc64 (TCG) against
+#                     the module's Book3S HV VM type (tests/xarch/ppc64.sh)
 #   make bench        boot guests (1 and 2 CPUs), time slot updates on
 #                     /dev/kvm-memslot against /dev/kvm: table, JSON, plot
 #   make clean
@@ -111,6 +114,13 @@ docs:
 	sphinx-build -W -q -b html Documentation Documentation/output
 
 test: all check install-check dkms-check docs vmtest vmtest-debug
+
+# Its packages and the foreign kernel come from scripts/setup.sh.
+.PHONY: xarch-ppc64
+xarch-ppc64:
+	scripts/setup.sh
+	$(MAKE) all selftests
+	tests/xarch/ppc64.sh
 
 # Not part of 'test': it prints figures and asserts nothing about time.
 .PHONY: bench

@@ -28,6 +28,9 @@
 #   XARCH_PPC64_TESTS   selftests to compare (default: the ABI tests below)
 #   XARCH_PPC64_BUILD   output directory (default tests/xarch/build-ppc64)
 #   XARCH_PPC64_TIMEOUT whole-boot timeout of the ppc64 guest (600 s)
+#   XARCH_PPC64_MEM     its memory in MiB (4096: KVM-HV vmallocs an rmap
+#                       of at least one 64 KiB page per slot, and
+#                       memslot_limits fills all 32767 slots)
 #   XARCH_TEST_TIMEOUT  per test binary (300 s)
 #   XARCH_PPC64_SKIP_X86=1  only the ppc64 guest (the oracle side)
 #
@@ -87,7 +90,7 @@ note "booting $kver (powernv9, TCG, hash MMU), console: $plog"
 s=$(date +%s)
 set +e
 timeout -k 10 "${XARCH_PPC64_TIMEOUT:-600}" qemu-system-ppc64 -M powernv9 -cpu power9 -accel tcg \
-	-m 2048 -smp 1 -nographic -nodefaults -serial stdio -monitor none -no-reboot \
+	-m "${XARCH_PPC64_MEM:-4096}" -smp 1 -nographic -nodefaults -serial stdio -monitor none -no-reboot \
 	-device ipmi-bmc-sim,id=bmc0 -device isa-ipmi-bt,bmc=bmc0,irq=10 \
 	-kernel "$cache/root/boot/vmlinux-$kver" -initrd "$build/ppc64-initramfs.cpio" \
 	-append "console=hvc0 quiet disable_radix panic=-1" </dev/null 2>&1 |

@@ -7,6 +7,7 @@
 # lane's own ppc64-* programs create their VMs themselves), between
 # the same markers as the ppc64 guest prints.
 for t in $(echo "$XARCH_TESTS" | tr , ' '); do
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	echo "@@@XARCH BEGIN test=$t@@@"
 	case $t in
 	ppc64-*) args= ;;	# the lane's own programs pick their VM type
@@ -16,4 +17,5 @@ for t in $(echo "$XARCH_TESTS" | tr , ' '); do
 	rc=$?
 	cat /tmp/out
 	echo "@@@XARCH END test=$t rc=$rc@@@"
+	echo "@@@XARCH TIME test=$t from=${t0}s to=$(cut -d' ' -f1 /proc/uptime)s@@@"
 done

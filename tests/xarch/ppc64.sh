@@ -140,6 +140,14 @@ else
 fi
 
 # --- compare ----------------------------------------------------------------
+# Guest time of each test (uptime seconds), to keep the lane short.
+for f in "$plog" "$xlog"; do
+	[ -s "$f" ] || continue
+	sed -n 's/^@@@XARCH TIME test=\([^ ]*\) from=\([0-9.]*\)s to=\([0-9.]*\)s@@@$/\1 \2 \3/p' "$f" |
+		awk -v side="$([ "$f" = "$plog" ] && echo ppc64 || echo x86)" \
+			'{ s = s sprintf(" %s %.0fs", $1, $3 - $2) } END { if (s != "") print "xarch-ppc64: " side " guest:" s }' >&2
+done
+
 set +e
 "$here/ppc64-compare.sh" --label selftests "$plog" "$xlog" $tests | tee "$build/compare.txt"
 rc=${PIPESTATUS[0]}

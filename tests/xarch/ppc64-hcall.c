@@ -2,32 +2,42 @@
 /*
  * ppc64-hcall [device]: the hypercall-level comparison of the ppc64 oracle
  * lane (tests/xarch/ppc64.sh).  One script of PAPR hypercalls on the
- * hashed page table (H_ENTER, H_READ, H_PROTECT, H_REMOVE), with slot
- * moves, deletes and dirty-log harvests between them, runs on:
+ * hashed page table (H_ENTER, H_READ, H_PROTECT, H_REMOVE, H_BULK_REMOVE)
+ * and guest stores, with slot moves, deletes and dirty-log harvests
+ * between them, runs on:
  *
- * - ppc64 (built with powerpc64le-linux-gnu-gcc -DXARCH_ENGINE_KVM_HV): a real vCPU of
- *   in-tree KVM-HV in HPT mode.  The guest is five hand-encoded
- *   instructions at guest real address 0:
+ * - ppc64 (built with powerpc64le-linux-gnu-gcc -DXARCH_ENGINE_KVM_HV): a
+ *   real vCPU of in-tree KVM-HV in HPT mode.  The guest is a trampoline
+ *   of hand-encoded instructions at guest real address 0:
  *
- *	0: li   r3,EXIT_HCALL	exit to the host (an hcall KVM does not
- *	4: sc   1		handle); it returns with r3 = the next
+ *	00: li   r3,EXIT_HCALL	exit to the host (an hcall KVM does not
+ *	04: sc   1		handle); it returns with r3 = the next
  *				hypercall, r4-r12 = its arguments
- *	8: sc   1		the hypercall, handled by KVM-HV
- *	c: mr   r14,r3		keep its return code from the next exit
- *     10: b    0
+ *	08: cmpdi r3,STORE_REQ	or a store request instead
+ *	0c: beq  1c
+ *	10: sc   1		the hypercall, handled by KVM-HV
+ *	14: mr   r14,r3		keep its return code from the next exit
+ *	18: b    0
+ *	1c: slbmte, mtmsrd (DR on), std, mtmsrd (DR off): the store
+ *	38: li   r14,0; b 0
  *
- *   so the host runs one hypercall per KVM_RUN and reads its results
- *   (r14, r4-r11) at the next exit, with the vCPU out of the guest
- *   between steps, where it changes slots and harvests the dirty log;
- * - x86 (built with gcc, without that define): the module's KVM_MEMSLOT_PPC_HCALL on a vCPU of a
- *   KVM_MEMSLOT_VM_PPC_BOOK3S_HV VM of /dev/kvm-memslot.
+ *   and, at the interrupt vectors a store can take, "li r14,vector; b 0".
+ *   So the host runs one hypercall or store per KVM_RUN and reads its
+ *   results (r14, r4-r11) at the next exit, with the vCPU out of the
+ *   guest between steps, where it changes slots and harvests the dirty
+ *   log;
+ * - x86 (built with gcc, without that define): the module's
+ *   KVM_MEMSLOT_PPC_HCALL and KVM_MEMSLOT_VCPU_ACCESS (PPC_VIRT) on a vCPU
+ *   of a KVM_MEMSLOT_VM_PPC_BOOK3S_HV VM of /dev/kvm-memslot.
  *
  * Each step prints one TAP line "ok N - <step> [cmp] <results>": the
  * return code, the registers the hypercall defines on success (H_ENTER:
- * the index; H_REMOVE and H_READ: the HPTE(s) as the guest sees them),
- * the dirty bitmaps.  It judges nothing itself: the lane compares the
- * lines of both runs.  A setup failure, or an exit of the real vCPU that
- * is not the expected hypercall, is "Bail out!".
+ * the index; H_REMOVE and H_READ: the HPTE(s) as the guest sees them;
+ * H_BULK_REMOVE: all eight specifier doublewords), where a store went
+ * (and whether it reached the slot's host memory), the dirty bitmaps.
+ * It judges nothing itself: the lane compares the lines of both runs.  A
+ * setup failure, or an exit of the real vCPU that is not the expected
+ * hypercall, is "Bail out!".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -49,6 +59,7 @@
 #define H_ENTER		0x08
 #define H_READ		0x0c
 #define H_PROTECT	0x18
+#define H_BULK_REMOVE	0x124
 #define H_EXACT		(1UL << (63 - 24))
 #define H_READ_4	(1UL << (63 - 26))
 #define H_AVPN		(1UL << (63 - 32))
@@ -201,8 +212,8 @@ static void engine_vcpu(char *code)
 	run_to_exit();
 }
 
-static struct hret hcall(__u64 nr, __u64 r4, __u64 r5, __u64 r6,
-			 __u64 r7)
+/* hypercall @nr with r4-r11 = @a[0]-@a[7] */
+static struct hret hcall8(__u64 nr, const __u64 *a)
 {
 	struct kvm_regs regs;
 	struct hret h;
@@ -210,10 +221,8 @@ static struct hret hcall(__u64 nr, __u64 r4, __u64 r5, __u64 r6,
 
 	memset(run->papr_hcall.args, 0, sizeof(run->papr_hcall.args));
 	run->papr_hcall.ret = nr;
-	run->papr_hcall.args[0] = r4;
-	run->papr_hcall.args[1] = r5;
-	run->papr_hcall.args[2] = r6;
-	run->papr_hcall.args[3] = r7;
+	for (i = 0; i < 8; i++)
+		run->papr_hcall.args[i] = a[i];
 	run_to_exit();
 	if (ioctl(vcpufd, KVM_GET_REGS, &regs))
 		bail("KVM_GET_REGS");
@@ -274,23 +283,27 @@ static const unsigned long engine_vm_type = KVM_MEMSLOT_VM_PPC_BOOK3S_HV;
 
 static void engine_vcpu(char *code)
 {
+	(void)code;	/* no guest code: the module runs the hypercalls */
 	vcpufd = ioctl(vmfd, KVM_CREATE_VCPU, 0);
 	if (vcpufd < 0)
 		bail("KVM_CREATE_VCPU");
 }
 
-static struct hret hcall(__u64 nr, __u64 r4, __u64 r5, __u64 r6,
-			 __u64 r7)
+/* hypercall @nr with r4-r11 = @a[0]-@a[7], in the ioctl's layout */
+static struct hret hcall8(__u64 nr, const __u64 *a)
 {
 	struct kvm_memslot_ppc_hcall c;
 	struct hret h;
 
 	memset(&c, 0, sizeof(c));
 	c.nr = nr;
-	c.flags = r4;
-	c.pte_index = r5;
-	c.args[0] = r6;
-	c.args[1] = r7;
+	if (nr == H_BULK_REMOVE) {
+		memcpy(c.args, a, sizeof(c.args));
+	} else {
+		c.flags = a[0];
+		c.pte_index = a[1];
+		memcpy(c.args, a + 2, 6 * sizeof(*a));
+	}
 	if (ioctl(vcpufd, KVM_MEMSLOT_PPC_HCALL, &c))
 		bail("KVM_MEMSLOT_PPC_HCALL");
 	h.ret = c.ret;
@@ -331,6 +344,31 @@ static void guest_store(char *res, size_t n, __u64 ea, __u64 val)
 #endif
 
 /* ---- the script, the same for both ---- */
+static struct hret hcall(__u64 nr, __u64 r4, __u64 r5, __u64 r6, __u64 r7)
+{
+	const __u64 a[8] = { r4, r5, r6, r7 };
+
+	return hcall8(nr, a);
+}
+
+/* a translation specifier's high doubleword: request, flags, index */
+#define BULK_REQ(flags, idx)	(((0x40UL | (flags)) << 56) | (idx))
+#define BULK_END		(0xc0UL << 56)
+#define BULK_ABSOLUTE		0
+#define BULK_AVPN		2
+
+/* H_BULK_REMOVE: the return code and all eight specifier doublewords */
+static void h_bulk_remove(const char *what, const __u64 *pairs)
+{
+	struct hret h = hcall8(H_BULK_REMOVE, pairs);
+
+	out("H_BULK_REMOVE %s [cmp] ret=%ld %#lx %#lx %#lx %#lx %#lx %#lx %#lx %#lx",
+	    what, h.ret, (unsigned long)h.r[0], (unsigned long)h.r[1],
+	    (unsigned long)h.r[2], (unsigned long)h.r[3],
+	    (unsigned long)h.r[4], (unsigned long)h.r[5],
+	    (unsigned long)h.r[6], (unsigned long)h.r[7]);
+}
+
 static char *mem;	/* host memory behind the slots, 2 MiB aligned */
 
 static long set_slot(__u32 id, __u32 flags, __u64 gpa,
@@ -475,7 +513,7 @@ int main(int argc, char **argv)
 	__u32 order = HTAB_ORDER;
 	char *raw;
 
-	printf("TAP version 13\n1..59\n# device %s\n", dev);
+	printf("TAP version 13\n1..63\n# device %s\n", dev);
 	devfd = open(dev, O_RDWR);
 	if (devfd < 0)
 		bail(dev);
@@ -583,13 +621,32 @@ int main(int argc, char **argv)
 	h_remove("EA(0) after the delete", 0, IDX(0, 0), 0);
 	h_remove("EA(7) after the delete", 0, IDX(7, 0), 0);
 	h_remove("EA(3) (no slot)", 0, IDX(3, 0), 0);
+	/* several at once: two entries, one already gone, then the end */
+	{
+		const __u64 bulk[8] = {
+			BULK_REQ(BULK_ABSOLUTE, IDX(0, 1)), 0,
+			BULK_REQ(BULK_AVPN, IDX64(4, 0)), AVPN(hpte_v(EA64(4), 1)),
+			BULK_REQ(BULK_ABSOLUTE, IDX(1, 0)), 0,
+			BULK_END, 0,
+		};
+		const __u64 bad[8] = {
+			BULK_REQ(BULK_ABSOLUTE, IDX64(5, 0)), 0,
+			BULK_REQ(BULK_ABSOLUTE, 0x4000), 0,
+			BULK_END, 0, BULK_END, 0,
+		};
+
+		h_bulk_remove("EA(2), EA64(4) by AVPN, EA(1) (gone)", bulk);
+		h_read("EA(2) after the bulk remove", 0, IDX(0, 1));
+		h_bulk_remove("EA64(5), then index 0x4000 (past the HPT)", bad);
+		h_read("EA64(5) after the bulk remove", 0, IDX64(5, 0));
+	}
 	/* indices outside the HPT */
 	h_enter("index 0x4000 (past the HPT)", H_EXACT, 0x4000,
 		hpte_v(EA(0), 0), SLOT2_GPA | R_PP_RW);
 	h_read("index 0x4000", 0, 0x4000);
 	h_remove("index 0x4000", 0, 0x4000, 0);
 	h_protect("index 0x4000", 0, 0x4000, 0);
-	if (step != 59)
-		printf("# planned 59 steps, ran %d\n", step);
-	return step == 59 ? 0 : 1;
+	if (step != 63)
+		printf("# planned 63 steps, ran %d\n", step);
+	return step == 63 ? 0 : 1;
 }

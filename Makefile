@@ -21,6 +21,9 @@
 #                     vmtest + vmtest-debug
 #   make xarch-arm64  arm64 oracle lane: in-tree arm64 KVM booted under TCG
 #                     (tests/xarch/arm64.sh) against the module's arm64 type
+#   make xarch-ppc64  PowerPC oracle lane: Debian's ppc64el kernel with
+#                     in-tree KVM-HV under qemu-system-ppc64 (TCG) against
+#                     the module's Book3S HV VM type (tests/xarch/ppc64.sh)
 #   make bench        boot guests (1 and 2 CPUs), time slot updates on
 #                     /dev/kvm-memslot against /dev/kvm: table, JSON, plot
 #   make clean
@@ -40,7 +43,7 @@ SELFTESTS_DIR := tools/testing/selftests/kvm_memslot
 # Debian packages of scripts/debian-packages and the foreign kernels of
 # tests/xarch; a dpkg query when nothing is missing).  It runs while this
 # file is read, so before any prerequisite is built.
-ifneq ($(filter demo test xarch-arm64,$(MAKECMDGOALS)),)
+ifneq ($(filter demo test xarch-arm64 xarch-ppc64,$(MAKECMDGOALS)),)
 ifneq ($(shell scripts/setup.sh >&2 && echo ok),ok)
 $(error scripts/setup.sh failed: see above)
 endif
@@ -121,6 +124,13 @@ docs:
 	sphinx-build -W -q -b html Documentation Documentation/output
 
 test: all check install-check dkms-check docs vmtest vmtest-debug
+
+# Debian's ppc64el kernel with KVM-HV under qemu-system-ppc64 (powernv9,
+# TCG) against the module's Book3S HV VM type, selftests and a hypercall
+# script (tests/xarch/ppc64.sh).
+.PHONY: xarch-ppc64
+xarch-ppc64: all selftests
+	tests/xarch/ppc64.sh
 
 # Not part of 'test': it prints figures and asserts nothing about time.
 .PHONY: bench

@@ -28,10 +28,11 @@ for p in $wanted; do
 done
 missing=${missing# }
 xarch=$(dirname "$0")/../tests/xarch
-# One line per cross-architecture lane: architecture, kernel flavour, and
-# the other packages its guest needs.
+# One line per cross-architecture lane: its foreign kernel and busybox,
+# downloaded and unpacked into a cache, never installed.
 fetch_foreign() {
 	"$xarch/fetch-foreign.sh" ${1:+"$1"} arm64 arm64 busybox-static
+	"$xarch/ppc64-fetch.sh" ${1:+"$1"}
 }
 [ -n "$missing" ] || { fetch_foreign "$@"; exit; }
 

@@ -18,7 +18,7 @@
 #   make dkms-check   dkms add/build/remove of a scratch copy (needs root)
 #   make docs         Documentation/ as HTML (Sphinx), warnings are errors
 #   make test         all + check + install-check + dkms-check + docs +
-#                     vmtest + vmtest-debug
+#                     vmtest + xarch-arm64 + xarch-ppc64 + vmtest-debug
 #   make xarch-arm64  arm64 oracle lane: in-tree arm64 KVM booted under TCG
 #                     (tests/xarch/arm64.sh) against the module's arm64 type
 #   make xarch-ppc64  PowerPC oracle lane: Debian's ppc64el kernel with
@@ -123,7 +123,8 @@ dkms-check:
 docs:
 	sphinx-build -W -q -b html Documentation Documentation/output
 
-test: all check install-check dkms-check docs vmtest vmtest-debug
+test: all check install-check dkms-check docs vmtest xarch-arm64 xarch-ppc64 \
+	vmtest-debug
 
 # Debian's ppc64el kernel with KVM-HV under qemu-system-ppc64 (powernv9,
 # TCG) against the module's Book3S HV VM type, selftests and a hypercall

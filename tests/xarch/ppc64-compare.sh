@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # ppc64-compare.sh [--label L] [--wait TEXT]... [--device TEXT]...
-#                  ORACLE_LOG MODULE_LOG TEST...
+#                  [--leak TEXT]... ORACLE_LOG MODULE_LOG TEST...
 #
 # Compares the TAP output of each TEST between the ppc64 guest's /dev/kvm
 # run (ORACLE_LOG) and the x86 guest's /dev/kvm-memslot run with the ppc VM
@@ -18,7 +18,10 @@
 #   --wait TEXT    where the module deliberately waits for a slot update
 #                  instead of emulating, as KVM-HV does, during a transition;
 #   --device TEXT  a question to the device itself (the system fd), not to
-#                  a VM: an x86 host's /dev/kvm-memslot answers for x86.
+#                  a VM: an x86 host's /dev/kvm-memslot answers for x86;
+#   --leak TEXT    what KVM-HV keeps of a call that failed (the vcore of a
+#                  vCPU whose fd could not be made keeps its id taken);
+#                  the module leaves nothing behind.
 # A difference in a test's exit status is known when all its differing
 # results are.  Prints every difference, then one summary line
 # ("xarch-ppc64: L: compared N results of T tests, D differ, K known");
@@ -27,15 +30,17 @@ set -euo pipefail
 label=results
 waits=()
 devq=()
+leaks=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--label) label=$2; shift 2 ;;
 	--wait) waits+=("$2"); shift 2 ;;
 	--device) devq+=("$2"); shift 2 ;;
+	--leak) leaks+=("$2"); shift 2 ;;
 	*) break ;;
 	esac
 done
-[ $# -ge 3 ] || { echo "usage: $0 [--label L] [--wait TEXT]... [--device TEXT]... ORACLE_LOG MODULE_LOG TEST..." >&2; exit 2; }
+[ $# -ge 3 ] || { echo "usage: $0 [--label L] [--wait TEXT]... [--device TEXT]... [--leak TEXT]... ORACLE_LOG MODULE_LOG TEST..." >&2; exit 2; }
 
 known_reason() {	# known_reason <result line on /dev/kvm>: why, or nothing
 	local e
@@ -44,6 +49,9 @@ known_reason() {	# known_reason <result line on /dev/kvm>: why, or nothing
 	done
 	for e in ${devq[@]+"${devq[@]}"}; do
 		case "$1" in *"$e"*) echo "a question to the device, not to a VM"; return ;; esac
+	done
+	for e in ${leaks[@]+"${leaks[@]}"}; do
+		case "$1" in *"$e"*) echo "KVM-HV keeps what a failed call made, the module does not"; return ;; esac
 	done
 }
 olog=$1

@@ -179,11 +179,16 @@ done
 set +e
 # The questions the selftests ask the device itself (the system fd): an
 # x86 host's /dev/kvm-memslot answers them for x86, whatever VM types it
-# offers, so they are listed here, shown, and not counted.
+# offers, so they are listed here, shown, and not counted.  Nor is one
+# leak of KVM-HV 6.1 the module does not copy: a KVM_CREATE_VCPU that
+# fails for want of an fd (EMFILE) has already made the vCPU's vcore,
+# which keeps the id taken (EINVAL on a retry); the module undoes the
+# whole creation, so a retry succeeds.
 "$here/ppc64-compare.sh" --label selftests \
 	--device "system KVM_CHECK_EXTENSION(" \
 	--device "KVM_CAP_MAX_VCPUS is" --device "KVM_CAP_MAX_VCPU_ID is" \
 	--device "KVM_GET_VCPU_MMAP_SIZE is" \
+	--leak "KVM_CREATE_VCPU of that id with one fd free succeeds" \
 	"$plog" "$xlog" $tests | tee "$build/compare.txt"
 rc=${PIPESTATUS[0]}
 # Where the module deliberately waits for a slot update instead of

@@ -20,6 +20,10 @@
  * leaves each layout in place until the vCPU threads have checked a few
  * accesses under it.
  *
+ * To see it fail, load the module and set its test-only parameter
+ * test_flush_before_invalid (/sys/module/kvm_memslot/parameters/), which
+ * moves the flush before the INVALID publish, as memslot_ppc_race does.
+ *
  * Guest accesses are a kvm-memslot extension: on /dev/kvm the program skips.
  *
  * Usage: memslot_flush_race [device] [--vm-type=N] [-i updates]

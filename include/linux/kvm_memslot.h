@@ -210,8 +210,8 @@ struct kvm_memslot_gfn_range {
  *                      architecture knows (arm64: -EINVAL); 0 is x86's
  *                      -ENOTTY
  * @init_vm:            set up @vm->arch for a VM of @type, which matched
- *                      @vm_type; a non-zero errno fails KVM_CREATE_VM.
- *                      Optional.
+ *                      @vm_type; a non-zero errno fails KVM_CREATE_VM,
+ *                      and no other hook is called for @vm.  Optional.
  * @destroy_vm:         release what @init_vm set up, after every slot and
  *                      translation is gone.  Optional.
  * @check_extension:    the value of a capability the core does not know
@@ -563,6 +563,7 @@ kvm_memslot_backend_exit_fn KVM_MEMSLOT_BACKEND_EXITS kvm_memslot_backends_exit;
 /* virt/kvm/memslot_vm.c */
 int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 			const struct kvm_memslot_ops *ops, void *arch);
+void kvm_memslot_vm_uninit(struct kvm_memslot_vm *vm);
 void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm);
 
 /* virt/kvm/memslot_mmu_cache.c */

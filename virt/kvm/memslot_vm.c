@@ -132,15 +132,16 @@ static int kvm_memslot_free_live_slot(struct kvm_memory_slot *slot, void *data)
 }
 
 /**
- * kvm_memslot_vm_destroy() - free all memslot state of a VM
+ * kvm_memslot_vm_uninit() - undo kvm_memslot_vm_init()
  * @vm: the VM; no reader, update or invalidation may run any more
+ *
+ * Frees the slot sets and what hangs off them without calling the backend's
+ * flush_all: for a VM whose backend never set up (its init_vm failed) and
+ * so has nothing to flush, and as the last step of kvm_memslot_vm_destroy().
  */
-void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm)
+void kvm_memslot_vm_uninit(struct kvm_memslot_vm *vm)
 {
 	int as_id, kind;
-
-	if (vm->ops->flush_all)
-		vm->ops->flush_all(vm);
 
 	/* Let every deferred reclaim run before the state it frees into goes. */
 	flush_delayed_work(&vm->reclaim_work);
@@ -158,6 +159,17 @@ void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm)
 		RCU_INIT_POINTER(vm->sets[as_id], NULL);
 	}
 	cleanup_srcu_struct(&vm->srcu);
+}
+
+/**
+ * kvm_memslot_vm_destroy() - free all memslot state of a VM
+ * @vm: the VM; no reader, update or invalidation may run any more
+ */
+void kvm_memslot_vm_destroy(struct kvm_memslot_vm *vm)
+{
+	if (vm->ops->flush_all)
+		vm->ops->flush_all(vm);
+	kvm_memslot_vm_uninit(vm);
 }
 
 /**

@@ -381,7 +381,8 @@ int kvm_memslot_create_vm(unsigned long type)
 	if (ops->init_vm) {
 		r = ops->init_vm(&vm->core, type);
 		if (r) {
-			kvm_memslot_vm_destroy(&vm->core);
+			/* The backend has nothing of this VM to flush. */
+			kvm_memslot_vm_uninit(&vm->core);
 			goto err_free;
 		}
 	}

@@ -13,6 +13,8 @@
 #   BENCH_BUDGET=25        seconds per op and slot count (both devices); past
 #                          it a point stops at >= 20 samples (the JSON has n)
 #   BENCH_OUT              output directory (default tests/vm/build/bench)
+#   BENCH_PARTS            parts to run, comma-separated (all: streams,
+#                          relayout,latency,huge,flush)
 #   BENCH_PROFILE_OPS      --profile: ops, comma-separated (all five)
 #   BENCH_PROFILE_SLOTS    --profile: slot counts, comma-separated (1,32764)
 #   BENCH_PROFILE_N        --profile: traced ops per device (20)
@@ -47,7 +49,7 @@ for smp in $smps; do
 	dir=$out/smp$smp
 	mkdir -p "$dir"
 	env="BENCH_MODE=$mode BENCH_SAMPLES=${BENCH_SAMPLES:-200} BENCH_BUDGET=${BENCH_BUDGET:-25}"
-	for k in BENCH_PROFILE_OPS BENCH_PROFILE_SLOTS BENCH_PROFILE_N BENCH_PROFILE_DEPTH; do
+	for k in BENCH_PARTS BENCH_PROFILE_OPS BENCH_PROFILE_SLOTS BENCH_PROFILE_N BENCH_PROFILE_DEPTH; do
 		[ -n "${!k:-}" ] && env+=" $k=${!k}"
 	done
 	echo "bench: booting with $smp guest CPU(s), $(load)"
@@ -101,6 +103,11 @@ for op in create delete move dirty-on dirty-off; do
 	printf '\n\n' >>"$dat"
 done
 
+# Without the latency part (BENCH_PARTS) there is nothing to plot.
+if ! grep -q '[0-9] [0-9.]' "$dat"; then
+	echo "bench: no latency figures, no plot"
+	exit 0
+fi
 if ! command -v gnuplot >/dev/null; then
 	echo "bench: installing gnuplot-nox for the plot"
 	if [ "$(id -u)" = 0 ]; then

@@ -22,7 +22,8 @@ if [ "${BENCH_MODE:-bench}" = profile ]; then
 fi
 echo "@@@BENCH TABLE BEGIN@@@"
 ./memslot-bench --json /tmp/bench.json --samples "${BENCH_SAMPLES:-200}" \
-	--budget "${BENCH_BUDGET:-25}" || rc=1
+	--budget "${BENCH_BUDGET:-25}" \
+	${BENCH_PARTS:+--parts "$BENCH_PARTS"} || rc=1
 echo "@@@BENCH TABLE END@@@"
 echo "@@@BENCH JSON BEGIN@@@"
 cat /tmp/bench.json

@@ -30,12 +30,18 @@
  * ftrace's function_graph tracer, restricted to this task's ioctls, on
  * both devices, and prints where the time went, aggregated by call path.
  *
+ * --parts LIST runs only the listed parts (comma-separated: streams,
+ * relayout, latency, huge, flush; all by default), to look again at one of
+ * them without the whole run; the others are reported as n/a.
+ *
  * Usage: memslot-bench [--json FILE] [--samples N] [--budget SECONDS]
+ *                      [--parts LIST]
  *                      [--profile OP [--profile-slots N] [--profile-ops N]
  *                       [--profile-depth N]]
  */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -611,55 +617,65 @@ static void huge_rounds(struct huge_res *h)
 	}
 }
 
-/* FLUSH_ROUNDS timed deletes of a one-page slot whose page is mapped. */
-static long flush_series(int vm, int vcpu, struct series *s)
+/* One timed delete of a one-page slot whose page is mapped. */
+static long flush_round(int vm, int vcpu, struct series *s)
 {
 	char byte;
 	double us;
 	long r;
 
-	for (int i = 0; i < FLUSH_ROUNDS; i++) {
-		r = set_region(vm, TEST_ID, 0, TEST_GPA, PAGE_SZ, test_hva, NULL);
-		if (!r)
-			r = acc_read(vcpu, TEST_GPA, &byte, 1);
-		if (!r)
-			r = set_region(vm, TEST_ID, 0, TEST_GPA, 0, test_hva, &us);
-		if (r)
-			return s->err = r;
-		s->v[s->n++] = us;
-	}
+	r = set_region(vm, TEST_ID, 0, TEST_GPA, PAGE_SZ, test_hva, NULL);
+	if (!r)
+		r = acc_read(vcpu, TEST_GPA, &byte, 1);
+	if (!r)
+		r = set_region(vm, TEST_ID, 0, TEST_GPA, 0, test_hva, &us);
+	if (r)
+		return s->err = r;
+	s->v[s->n++] = us;
 	return 0;
 }
 
+/*
+ * Two VMs, one with 1 GiB mapped and one with nothing else, take turns
+ * (FLUSH_ROUNDS each), so that whatever drifts in the guest and the host
+ * over the run (load, page cache, compaction after the 1 GiB was faulted
+ * in) lands on both series alike.
+ */
 static void flush_child(void *p)
 {
 	struct flush_res *f = p;
 	static char chunk[1 << 21];
-	int vm = tap_create_vm(devs[DEV_MS].fd);
-	int vcpu = vm < 0 ? vm : (int)tap_ioctl(vm, KVM_CREATE_VCPU, 0);
+	int vm[2], vcpu[2];
 	void *big = acc_map_aligned(BIG_SIZE, 1 << 21);
 	uint64_t t0, off;
-	long r;
+	long r = big ? 0 : -ENOMEM;
 
-	if (vcpu < 0 || !big) {
-		f->alone.err = vcpu < 0 ? vcpu : -ENOMEM;
-		f->mapped.err = f->alone.err;
+	for (int k = 0; k < 2 && !r; k++) {
+		vm[k] = tap_create_vm(devs[DEV_MS].fd);
+		vcpu[k] = vm[k] < 0 ? vm[k] : (int)tap_ioctl(vm[k], KVM_CREATE_VCPU, 0);
+		r = vcpu[k] < 0 ? vcpu[k] : 0;
+	}
+	if (r) {
+		f->alone.err = f->mapped.err = r;
 		return;
 	}
-	if (flush_series(vm, vcpu, &f->alone))
-		return;
 	madvise(big, BIG_SIZE, MADV_HUGEPAGE);
 	memset(big, 2, BIG_SIZE);
-	r = set_region(vm, 1, 0, BIG_GPA, BIG_SIZE, (uintptr_t)big, NULL);
+	r = set_region(vm[1], 1, 0, BIG_GPA, BIG_SIZE, (uintptr_t)big, NULL);
 	t0 = now_ns();
 	for (off = 0; !r && off < BIG_SIZE; off += sizeof(chunk))
-		r = acc_read(vcpu, BIG_GPA + off, chunk, sizeof(chunk));
+		r = acc_read(vcpu[1], BIG_GPA + off, chunk, sizeof(chunk));
 	f->map_ms = (now_ns() - t0) / 1e6;
 	if (r) {
 		f->mapped.err = r < 0 ? r : -EFAULT;
 		return;
 	}
-	flush_series(vm, vcpu, &f->mapped);
+	for (int i = 0; i < FLUSH_ROUNDS; i++) {
+		if (flush_round(vm[i & 1], vcpu[i & 1], i & 1 ? &f->mapped : &f->alone) ||
+		    flush_round(vm[!(i & 1)], vcpu[!(i & 1)],
+				i & 1 ? &f->alone : &f->mapped))
+			return;
+	}
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -1127,6 +1143,19 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth)
 
 /* ---- main ---------------------------------------------------------------- */
 
+static const char *parts = "streams,relayout,latency,huge,flush";
+
+/* Is @part in the --parts list? */
+static bool want(const char *part)
+{
+	size_t len = strlen(part);
+
+	for (const char *p = parts; (p = strstr(p, part)); p += len)
+		if ((p == parts || p[-1] == ',') && (!p[len] || p[len] == ','))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const char *json = NULL, *prof_op = NULL;
@@ -1150,6 +1179,8 @@ int main(int argc, char **argv)
 			samples = atoi(v);
 		else if (!strcmp(a, "--budget"))
 			budget_s = atof(v);
+		else if (!strcmp(a, "--parts"))
+			parts = v;
 		else if (!strcmp(a, "--profile"))
 			prof_op = v;
 		else if (!strcmp(a, "--profile-slots"))
@@ -1192,11 +1223,16 @@ int main(int argc, char **argv)
 	if (prof_op)
 		return profile(prof_op, prof_slots, prof_ops, prof_depth);
 
-	fprintf(stderr, "memslot-bench: streams of %d creates and deletes\n", STREAM_OPS);
-	streams();
-	fprintf(stderr, "memslot-bench: relayout\n");
-	measure_relayout();
-	for (unsigned int c = 0; c < NR_COUNTS; c++) {
+	if (want("streams")) {
+		fprintf(stderr, "memslot-bench: streams of %d creates and deletes\n",
+			STREAM_OPS);
+		streams();
+	}
+	if (want("relayout")) {
+		fprintf(stderr, "memslot-bench: relayout\n");
+		measure_relayout();
+	}
+	for (unsigned int c = 0; want("latency") && c < NR_COUNTS; c++) {
 		fprintf(stderr, "memslot-bench: %u slots\n", slot_counts[c]);
 		if (grow(slot_counts[c] - 1))
 			break;
@@ -1221,9 +1257,11 @@ int main(int argc, char **argv)
 	if (h == MAP_FAILED)
 		return 1;
 	fl = (struct flush_res *)(h + 1);
-	fprintf(stderr, "memslot-bench: 1 TiB slot\n");
-	huge_rounds(h);
-	if (devs[DEV_MS].present) {
+	if (want("huge")) {
+		fprintf(stderr, "memslot-bench: 1 TiB slot\n");
+		huge_rounds(h);
+	}
+	if (devs[DEV_MS].present && want("flush")) {
 		fprintf(stderr, "memslot-bench: delete with 1 GiB mapped\n");
 		ferr = in_child(flush_child, fl, "1 GiB mapped");
 	}

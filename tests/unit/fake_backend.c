@@ -81,7 +81,10 @@ static struct fake_event *record(struct fake_backend *fb, enum fake_ev_type type
 			const struct kvm_memory_slot *s = kvm_memslot_find_id(set, old->id);
 
 			e->old_id_present = s != NULL;
-			e->old_id_invalid = s && kvm_memslot_is_invalid(s);
+			/* What faults see: only the gfn tree holds INVALID copies. */
+			s = kvm_memslot_find_gfn(set, old->base_gfn);
+			e->old_id_invalid = s && s->id == old->id &&
+					    kvm_memslot_is_invalid(s);
 		}
 	}
 	set = fb->nr_probes ? kvm_memslots_get(vm, fb->probe_as) : NULL;

@@ -40,7 +40,7 @@ struct fake_event {
 	u64 generation;			/* of the slot's address space's published set */
 	u64 vm_generation;
 	bool in_update;			/* that set is the mid-update (odd) one */
-	bool old_id_invalid;		/* old->id maps to an INVALID slot there */
+	bool old_id_invalid;		/* old's base gfn is in its INVALID copy there */
 	bool old_id_present;		/* old->id maps to any slot there */
 	bool probe_in_transition[FAKE_MAX_PROBES];
 	const struct kvm_memory_slot *probe_slot[FAKE_MAX_PROBES];

@@ -376,9 +376,19 @@ static int kvm_memslot_build_invalid(struct kvm_memslot_update *u)
 			return -ENOMEM;
 		rec->invalid->flags |= KVM_MEMSLOT_INVALID;
 
+		/*
+		 * Only the gfn tree gets the copy.  Faults, caches and audits
+		 * find slots by gfn, and must see it INVALID; the hva tree
+		 * serves MMU-notifier unmaps, which work the same through the
+		 * original (same range, same backend data), and the id tree is
+		 * read under slots_lock only, which never sees this set.  That
+		 * spares two of the three path copies.
+		 */
 		set = u->as[rec->old->as_id].invalid;
-		kvm_memslot_trees_replace(txn, set->roots, KVM_MEMSLOT_BY_GFN,
-					  rec->old, rec->invalid);
+		set->roots[KVM_MEMSLOT_BY_GFN] =
+			kvm_memslot_tree_replace(txn, KVM_MEMSLOT_BY_GFN,
+						 set->roots[KVM_MEMSLOT_BY_GFN],
+						 rec->old, rec->invalid);
 		if (txn->err)
 			return txn->err;
 	}

@@ -238,6 +238,7 @@ long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 			      unsigned int ioctl, unsigned long arg);
 
 /* virt/kvm/memslot_access.c */
+bool kvm_memslot_vcpu_access_supported(const struct kvm_memslot_ops *ops);
 long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp);
 
 /* virt/kvm/memslot_guest_mode.c */

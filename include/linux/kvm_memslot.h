@@ -178,6 +178,9 @@ struct kvm_memslot_gfn_range {
  * @vm_type_mask:       ... when (type & @vm_type_mask) == @vm_type; the
  *                      bits outside the mask are parameters of the type
  *                      that @init_vm reads (an IPA size, for example)
+ * @vm_type_bit:        the KVM_MEMSLOT_VM_TYPE_BIT_* of @vm_type, which
+ *                      KVM_MEMSLOT_CAP_VM_TYPES reports: a single bit, of
+ *                      no other backend
  * @type_data:          constant data of the VM type, for the backend only
  *                      (a table entry format, for example)
  * @nr_address_spaces:  address spaces, at most KVM_MEMSLOT_MAX_ADDRESS_SPACES
@@ -209,6 +212,11 @@ struct kvm_memslot_gfn_range {
  * @unknown_vm_ioctl:   the errno of a KVM VM ioctl neither the core nor the
  *                      architecture knows (arm64: -EINVAL); 0 is x86's
  *                      -ENOTTY
+ * @ext_caps:           the extensions only this architecture has (ioctls
+ *                      of its @vm_ioctl or @vcpu_ioctl), as a bitmap of
+ *                      BIT_ULL(KVM_MEMSLOT_CAP_*), each reported as 1 by
+ *                      KVM_MEMSLOT_CHECK_EXTENSION; the core answers for
+ *                      the others
  * @init_vm:            set up @vm->arch for a VM of @type, which matched
  *                      @vm_type; a non-zero errno fails KVM_CREATE_VM,
  *                      and no other hook is called for @vm.  Optional.
@@ -295,6 +303,7 @@ struct kvm_memslot_ops {
 	const char *name;
 	unsigned long vm_type;
 	unsigned long vm_type_mask;
+	u32 vm_type_bit;
 	const void *type_data;
 	u16 nr_address_spaces;
 	u16 nr_user_slots;
@@ -311,6 +320,7 @@ struct kvm_memslot_ops {
 	bool vcpu_id_taken_einval;
 	u8 vcpu_mmap_pages;
 	int unknown_vm_ioctl;
+	u64 ext_caps;
 
 	int (*init_vm)(struct kvm_memslot_vm *vm, unsigned long type);
 	void (*destroy_vm)(struct kvm_memslot_vm *vm);
@@ -532,6 +542,7 @@ void kvm_memslot_tree_exit(void);
 int kvm_memslot_register_backend(const struct kvm_memslot_ops *ops);
 void kvm_memslot_unregister_backend(const struct kvm_memslot_ops *ops);
 const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type);
+const struct kvm_memslot_ops *kvm_memslot_backend_at(unsigned int i);
 
 /*
  * The backends the module links: Kbuild defines KVM_MEMSLOT_BACKENDS(X) to

@@ -40,7 +40,7 @@
 #                           /dev/kvm-memslot (default: memslot_validation
 #                           memslot_changes memslot_dirty_log, and the
 #                           access, mm-coherence, stress, dirty-harvest and
-#                           flush-race tests; "" for none)
+#                           flush-race tests, and memslot_caps; "" for none)
 #
 # A second kernel (the debug-kernel lane, tests/debug-kernel/lane.sh):
 #   VMTEST_KERNEL_IMAGE     boot this image instead of /boot/vmlinuz-<ver>;
@@ -208,7 +208,7 @@ if [ "$mode" = test ] && [ -x "$selftests_build/run_tests.sh" ] &&
    [ -x "$selftests_build/vm_types" ]; then
 	for n in ${VMTEST_KSFT_TESTS-memslot_validation memslot_changes memslot_dirty_log \
 		 memslot_access memslot_mm_coherence memslot_stress \
-		 memslot_dirty_harvest memslot_flush_race}; do
+		 memslot_dirty_harvest memslot_flush_race memslot_caps}; do
 		[ -e "$stage/tests/$n" ] && ksft+=("$n")
 	done
 	if [ ${#ksft[@]} -gt 0 ]; then

@@ -332,6 +332,23 @@ static int access_page(struct kvm_memslot_vcpu *vcpu, int as_id, u64 gpa,
 }
 
 /**
+ * kvm_memslot_vcpu_access_supported() - can vCPUs of a VM access its memory?
+ * @ops: the VM's backend
+ *
+ * Accesses go through the backend's own @ops->access; without one, host
+ * page by host page through the translations the backend keeps
+ * (@ops->translate and @ops->map), which needs the VM's page to be the
+ * host's.
+ *
+ * Return: true if KVM_MEMSLOT_VCPU_ACCESS works on the VM's vCPUs.
+ */
+bool kvm_memslot_vcpu_access_supported(const struct kvm_memslot_ops *ops)
+{
+	return ops->access ||
+	       (ops->translate && ops->map && ops->page_shift == PAGE_SHIFT);
+}
+
+/**
  * kvm_memslot_vcpu_access() - KVM_MEMSLOT_VCPU_ACCESS on a vCPU fd
  * @vcpu: the vCPU; the caller holds its mutex
  * @argp: user pointer to struct kvm_memslot_access
@@ -362,13 +379,7 @@ long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp)
 		return -EINVAL;
 	if (acc.gpa + acc.len < acc.gpa)
 		return -EINVAL;
-	/*
-	 * Accesses go host page by host page through the translation of
-	 * each, which needs the VM's page to be the host's (true of every
-	 * backend that keeps translations).
-	 */
-	if (!vm->ops->access && (!vm->ops->translate || !vm->ops->map ||
-				 vm->ops->page_shift != PAGE_SHIFT))
+	if (!kvm_memslot_vcpu_access_supported(vm->ops))
 		return -ENOTTY;
 
 	write = acc.flags & KVM_MEMSLOT_ACCESS_WRITE;

@@ -23,6 +23,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/kvm_memslot.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
 
@@ -49,7 +50,8 @@ static bool kvm_memslot_ops_valid(const struct kvm_memslot_ops *ops)
 	if (!ops->prepare_memory_region || !ops->nr_address_spaces ||
 	    ops->nr_address_spaces > KVM_MEMSLOT_MAX_ADDRESS_SPACES ||
 	    ops->nr_user_slots > KVM_MEMSLOT_MAX_SLOT_ID ||
-	    (ops->vm_type & ~ops->vm_type_mask))
+	    (ops->vm_type & ~ops->vm_type_mask) ||
+	    !is_power_of_2(ops->vm_type_bit))
 		return false;
 	/* A VM page is made of whole host pages. */
 	if (ops->page_shift < PAGE_SHIFT || ops->page_shift >= BITS_PER_LONG)
@@ -72,8 +74,8 @@ static bool kvm_memslot_ops_valid(const struct kvm_memslot_ops *ops)
  * Called from a backend's init function, at module load.
  *
  * Return: 0, -EINVAL if @ops breaks the contract of struct kvm_memslot_ops,
- * -EEXIST if another backend already has one of its types, -ENOSPC if
- * KVM_MEMSLOT_MAX_BACKENDS are registered.
+ * -EEXIST if another backend already has one of its types or its
+ * @ops->vm_type_bit, -ENOSPC if KVM_MEMSLOT_MAX_BACKENDS are registered.
  */
 int kvm_memslot_register_backend(const struct kvm_memslot_ops *ops)
 {
@@ -92,7 +94,8 @@ int kvm_memslot_register_backend(const struct kvm_memslot_ops *ops)
 		}
 		/* Two sets of types meet if they agree on the common bits. */
 		common = ops->vm_type_mask & other->vm_type_mask;
-		if (!((ops->vm_type ^ other->vm_type) & common))
+		if (!((ops->vm_type ^ other->vm_type) & common) ||
+		    ops->vm_type_bit == other->vm_type_bit)
 			return -EEXIST;
 	}
 	if (free < 0)
@@ -130,6 +133,22 @@ const struct kvm_memslot_ops *kvm_memslot_backend(unsigned long type)
 		if (ops && (type & ops->vm_type_mask) == ops->vm_type)
 			return ops;
 	}
+	return NULL;
+}
+
+/**
+ * kvm_memslot_backend_at() - walk the registered backends
+ * @i: 0 for the first one, then 1, ...
+ *
+ * Return: the @i-th registered backend, NULL if fewer are registered.
+ */
+const struct kvm_memslot_ops *kvm_memslot_backend_at(unsigned int i)
+{
+	int j;
+
+	for (j = 0; j < KVM_MEMSLOT_MAX_BACKENDS; j++)
+		if (kvm_memslot_backends[j] && !i--)
+			return kvm_memslot_backends[j];
 	return NULL;
 }
 

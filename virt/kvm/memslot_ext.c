@@ -115,6 +115,8 @@ long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 	void __user *argp = (void __user *)arg;
 
 	switch (ioctl) {
+	case KVM_MEMSLOT_CHECK_EXTENSION:
+		return kvm_memslot_vm_ext_cap(vm->core.ops, arg);
 	case KVM_MEMSLOT_GET_STATS_FD:
 		/* The name this module gave KVM_GET_STATS_FD before it had it. */
 		return kvm_memslot_vm_stats_fd(vm);

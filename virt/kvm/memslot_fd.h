@@ -233,11 +233,17 @@ int kvm_memslot_notice_set_timeout(struct kvm_memslot_host_vm *vm,
 int kvm_memslot_vm_stats_fd(struct kvm_memslot_host_vm *vm);
 int kvm_memslot_vcpu_stats_fd(struct kvm_memslot_vcpu *vcpu);
 
+/* virt/kvm/memslot_caps.c */
+long kvm_memslot_vm_ext_cap(const struct kvm_memslot_ops *ops,
+			    unsigned long cap);
+long kvm_memslot_dev_ext_cap(unsigned long cap);
+
 /* virt/kvm/memslot_ext.c */
 long kvm_memslot_ext_vm_ioctl(struct kvm_memslot_host_vm *vm,
 			      unsigned int ioctl, unsigned long arg);
 
 /* virt/kvm/memslot_access.c */
+bool kvm_memslot_vcpu_access_supported(const struct kvm_memslot_ops *ops);
 long kvm_memslot_vcpu_access(struct kvm_memslot_vcpu *vcpu, void __user *argp);
 
 /* virt/kvm/memslot_guest_mode.c */

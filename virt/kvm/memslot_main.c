@@ -38,6 +38,9 @@ static long kvm_memslot_dev_ioctl(struct file *filp, unsigned int ioctl,
 		 * the default type, which is what a /dev/kvm client gets.
 		 */
 		return kvm_memslot_check_extension(kvm_memslot_backend(0), arg);
+	case KVM_MEMSLOT_CHECK_EXTENSION:
+		/* Unlike KVM's, this one answers for every VM type. */
+		return kvm_memslot_dev_ext_cap(arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		ops = kvm_memslot_backend(0);
 		if (arg || !ops)

@@ -154,6 +154,7 @@ const struct kvm_memslot_ops kvm_memslot_arm64_ops = {
 	.name			= "arm64-stage2",
 	.vm_type		= KVM_MEMSLOT_VM_ARM64,
 	.vm_type_mask		= ~KVM_MEMSLOT_VM_ARM64_IPA_SIZE_MASK,
+	.vm_type_bit		= KVM_MEMSLOT_VM_TYPE_BIT_ARM64,
 	.nr_address_spaces	= ARM64_NR_ADDRESS_SPACES,
 	.nr_user_slots		= ARM64_NR_USER_SLOTS,
 	.readonly_mem		= true,

@@ -9,6 +9,7 @@
  * entries down (flush.c), change-bit dirty logging (dirty.c) and the
  * audit (audit.c).
  */
+#include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/kvm_memslot.h>
@@ -185,6 +186,7 @@ const struct kvm_memslot_ops kvm_memslot_ppc_ops = {
 	.name			= "ppc-book3s-hv",
 	.vm_type		= KVM_MEMSLOT_VM_PPC_BOOK3S_HV,
 	.vm_type_mask		= ~0UL,
+	.vm_type_bit		= KVM_MEMSLOT_VM_TYPE_BIT_PPC_BOOK3S_HV,
 	.nr_address_spaces	= 1,
 	.nr_user_slots		= PPC_NR_USER_SLOTS,
 	.readonly_mem		= false,
@@ -196,6 +198,7 @@ const struct kvm_memslot_ops kvm_memslot_ppc_ops = {
 	.max_vcpu_create_id	= PPC_MAX_VCPUS,
 	.vcpu_id_taken_einval	= true,
 	.vcpu_mmap_pages	= PPC_VCPU_MMAP_PAGES,
+	.ext_caps		= BIT_ULL(KVM_MEMSLOT_CAP_PPC_HCALL),
 	.init_vm		= ppc_init_vm,
 	.destroy_vm		= ppc_destroy_vm,
 	.check_extension	= ppc_check_extension,

@@ -164,10 +164,11 @@ static int x86_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot
  * The two VM types differ only in the entry format of their tables, which
  * the MMU code finds in the type's data.
  */
-#define X86_MEMSLOT_OPS(type, format) {					\
+#define X86_MEMSLOT_OPS(type, type_bit, format) {			\
 	.name			= "x86-" #format,			\
 	.vm_type		= type,					\
 	.vm_type_mask		= ~0UL,					\
+	.vm_type_bit		= type_bit,				\
 	.type_data		= &x86_##format##_fmt,			\
 	.nr_address_spaces	= X86_NR_ADDRESS_SPACES,		\
 	.nr_user_slots		= X86_NR_USER_SLOTS,			\
@@ -197,11 +198,13 @@ static int x86_map(struct kvm_memslot_vm *vm, const struct kvm_memory_slot *slot
 
 /* The backend of KVM_MEMSLOT_VM_X86_EPT VMs. */
 const struct kvm_memslot_ops kvm_memslot_x86_ept_ops =
-	X86_MEMSLOT_OPS(KVM_MEMSLOT_VM_X86_EPT, ept);
+	X86_MEMSLOT_OPS(KVM_MEMSLOT_VM_X86_EPT, KVM_MEMSLOT_VM_TYPE_BIT_X86_EPT,
+			ept);
 
 /* The backend of KVM_MEMSLOT_VM_X86_NPT VMs: the same, in NPT format. */
 const struct kvm_memslot_ops kvm_memslot_x86_npt_ops =
-	X86_MEMSLOT_OPS(KVM_MEMSLOT_VM_X86_NPT, npt);
+	X86_MEMSLOT_OPS(KVM_MEMSLOT_VM_X86_NPT, KVM_MEMSLOT_VM_TYPE_BIT_X86_NPT,
+			npt);
 
 /**
  * kvm_memslot_x86_backend_init() - register the x86 VM types

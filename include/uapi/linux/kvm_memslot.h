@@ -83,6 +83,91 @@
 #define KVM_MEMSLOT_IO			0xBE
 
 /*
+ * Device and VM fd extension ioctl: the capability query (number 0x00).
+ */
+
+/*
+ * KVM_MEMSLOT_CHECK_EXTENSION: whether an extension is offered, asked
+ * without trying its ioctl.  The argument is a KVM_MEMSLOT_CAP_* number;
+ * as KVM_CHECK_EXTENSION, the ioctl returns a value >= 0: 0 if the
+ * extension is not offered (or the number is unknown), else a positive
+ * value, 1 unless the capability below gives it a meaning.
+ *
+ * On /dev/kvm-memslot it answers for the module: a capability is offered
+ * if a VM of one of the types KVM_CREATE_VM accepts has it, with the
+ * largest value any of those types has (the union of them, for the two
+ * capabilities whose value is a set of bits).  On a VM fd it answers for
+ * that VM, whose type decides what it has.  In-tree KVM does not know the
+ * ioctl: /dev/kvm fails it with EINVAL, an x86 KVM VM fd with ENOTTY.
+ */
+#define KVM_MEMSLOT_CHECK_EXTENSION	_IO(KVM_MEMSLOT_IO, 0x00)
+
+/*
+ * KVM_MEMSLOT_CAP_SET_REGIONS: the VM fd takes KVM_MEMSLOT_SET_REGIONS.
+ * The value is the most regions a batch may have, KVM_MEMSLOT_MAX_BATCH.
+ */
+#define KVM_MEMSLOT_CAP_SET_REGIONS	1
+
+/* KVM_MEMSLOT_CAP_GET_SLOTS: the VM fd takes KVM_MEMSLOT_GET_SLOTS. */
+#define KVM_MEMSLOT_CAP_GET_SLOTS	2
+
+/*
+ * KVM_MEMSLOT_CAP_VCPU_ACCESS: vCPU fds take KVM_MEMSLOT_VCPU_ACCESS.  The
+ * value is the set of KVM_MEMSLOT_ACCESS_* flags the access accepts
+ * (KVM_MEMSLOT_ACCESS_WRITE always; KVM_MEMSLOT_ACCESS_PPC_VIRT on a
+ * PowerPC VM); any other flag fails the access with EINVAL.
+ */
+#define KVM_MEMSLOT_CAP_VCPU_ACCESS	3
+
+/*
+ * KVM_MEMSLOT_CAP_GPC: the VM fd takes KVM_MEMSLOT_CREATE_GPC, and its
+ * cache fds KVM_MEMSLOT_GPC_GET_STATE, _REFRESH and _BENCH.
+ */
+#define KVM_MEMSLOT_CAP_GPC		4
+
+/*
+ * KVM_MEMSLOT_CAP_AUDIT: the VM fd takes KVM_MEMSLOT_AUDIT.  The audit
+ * counts violations only for a backend that keeps translations; every
+ * backend of this module does.
+ */
+#define KVM_MEMSLOT_CAP_AUDIT		5
+
+/*
+ * KVM_MEMSLOT_CAP_NOTICE_FD: the VM fd takes KVM_MEMSLOT_CREATE_NOTICE_FD
+ * and KVM_MEMSLOT_SET_NOTICE_TIMEOUT.  The value is the most notice fds a
+ * VM may have at once, KVM_MEMSLOT_MAX_NOTICE_FDS.
+ */
+#define KVM_MEMSLOT_CAP_NOTICE_FD	6
+
+/*
+ * KVM_MEMSLOT_CAP_STATS_FD: the VM fd takes KVM_MEMSLOT_GET_STATS_FD (KVM's
+ * own KVM_GET_STATS_FD is KVM_CAP_BINARY_STATS_FD).
+ */
+#define KVM_MEMSLOT_CAP_STATS_FD	7
+
+/*
+ * KVM_MEMSLOT_CAP_PPC_HCALL: vCPU fds take KVM_MEMSLOT_PPC_HCALL: a
+ * KVM_MEMSLOT_VM_PPC_BOOK3S_HV VM.  (Its KVM_PPC_ALLOCATE_HTAB is KVM's
+ * own ioctl, reported by KVM_CHECK_EXTENSION(KVM_CAP_PPC_ALLOC_HTAB) on
+ * the VM fd.)
+ */
+#define KVM_MEMSLOT_CAP_PPC_HCALL	8
+
+/*
+ * KVM_MEMSLOT_CAP_VM_TYPES: a set of KVM_MEMSLOT_VM_TYPE_BIT_* bits, one
+ * per VM type.  On /dev/kvm-memslot: the types KVM_CREATE_VM accepts,
+ * which are those of the backends the module was built with.  On a VM fd:
+ * the bit of the VM's own type.  KVM_MEMSLOT_VM_ARM64 has one bit for all
+ * of its IPA sizes.
+ */
+#define KVM_MEMSLOT_CAP_VM_TYPES	9
+
+#define KVM_MEMSLOT_VM_TYPE_BIT_X86_EPT		(1U << 0)
+#define KVM_MEMSLOT_VM_TYPE_BIT_X86_NPT		(1U << 1)
+#define KVM_MEMSLOT_VM_TYPE_BIT_ARM64		(1U << 2)
+#define KVM_MEMSLOT_VM_TYPE_BIT_PPC_BOOK3S_HV	(1U << 3)
+
+/*
  * VM fd extension ioctls for the slot layout and the update protocol
  * (numbers 0x01-0x0f).
  */

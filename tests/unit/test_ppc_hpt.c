@@ -298,6 +298,10 @@ static void test_secondary_overflow(void **state)
 	/* No entry: a storage interrupt for the guest. */
 	assert_int_equal(guest_access(va, &b, 1, false, true, &acc), KVM_MEMSLOT_ACCESS_STOPPED);
 	assert_int_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_GUEST_FAULT);
+	/* A VMM must not read it as any other exit, a full dirty ring above all. */
+	assert_int_not_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_DIRTY_RING_FULL);
+	assert_int_not_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_MEMORY_FAULT);
+	assert_int_not_equal(acc.exit_reason, KVM_MEMSLOT_EXIT_MMIO);
 
 	/* In the secondary group, with H, the MMU's second search finds it. */
 	assert_int_equal(hcall(KVM_MEMSLOT_PPC_H_ENTER, 0, sec, pteh_of(va, 16, true),

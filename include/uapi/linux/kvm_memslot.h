@@ -360,6 +360,8 @@ struct kvm_memslot_access {
 #define KVM_MEMSLOT_EXIT_MMIO		1
 #define KVM_MEMSLOT_EXIT_MEMORY_FAULT	2
 #define KVM_MEMSLOT_EXIT_DIRTY_RING_FULL	3
+/* PowerPC, KVM_MEMSLOT_ACCESS_PPC_VIRT only: no HPTE translates the address. */
+#define KVM_MEMSLOT_EXIT_GUEST_FAULT	4
 
 #define KVM_MEMSLOT_VCPU_ACCESS		_IOWR(KVM_MEMSLOT_IO, 0x10, struct kvm_memslot_access)
 
@@ -428,7 +430,6 @@ struct kvm_memslot_ppc_hcall {
  * flag the access is in real mode through the VRMA, which the host maps.
  */
 #define KVM_MEMSLOT_ACCESS_PPC_VIRT	(1U << 1)
-#define KVM_MEMSLOT_EXIT_GUEST_FAULT	3
 
 /*
  * VM fd extension ioctl: invariant audit (number 0x11).

@@ -611,21 +611,54 @@ int kvm_memslot_visit_all(struct kvm_memslots *slots,
 /**
  * struct kvm_memslot_hint - a vCPU's last-used slot
  * @slot:       the slot last found
+ * @base_gfn:   @slot's first gfn
+ * @npages:     @slot's size in pages; 0 in a hint that was never filled
  * @generation: generation of the set @slot was found in
  * @as_id:      address space of that set
  *
  * Valid only while the set of that generation and address space is the
- * one being read (both address spaces' sets may share a generation).
+ * one being read (both address spaces' sets may share a generation).  The
+ * hint keeps its own copy of the slot's range, so that a hit reads the
+ * hint and the set's header and never waits for a load of the slot.
  */
 struct kvm_memslot_hint {
 	struct kvm_memory_slot *slot;
+	kvm_memslot_gfn_t base_gfn;
+	unsigned long npages;
 	u64 generation;
 	u16 as_id;
 };
 
-struct kvm_memory_slot *kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
-						  kvm_memslot_gfn_t gfn,
-						  struct kvm_memslot_hint *hint);
+struct kvm_memory_slot *__kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
+						    kvm_memslot_gfn_t gfn,
+						    struct kvm_memslot_hint *hint);
+
+/**
+ * kvm_memslot_find_gfn_hint() - kvm_memslot_find_gfn() with a last-used slot
+ * @slots: the set
+ * @gfn:   guest frame number
+ * @hint:  the caller's (a vCPU's) last-used slot, updated on a tree lookup
+ *
+ * The hit is inline: one branch on two comparisons, the set being the
+ * hint's (same generation and address space) and @gfn being in the hinted
+ * range.  A hint from another set may point to freed memory, so @slot is
+ * returned only after both; a hint never filled has no range and misses.
+ *
+ * Return: as kvm_memslot_find_gfn().
+ */
+static __always_inline struct kvm_memory_slot *
+kvm_memslot_find_gfn_hint(struct kvm_memslots *slots, kvm_memslot_gfn_t gfn,
+			  struct kvm_memslot_hint *hint)
+{
+	u64 other_set = (hint->generation ^ slots->generation) |
+			(hint->as_id ^ slots->as_id);
+
+	/* Below the range, gfn - base_gfn wraps around to a large value. */
+	if (likely(!other_set && gfn - hint->base_gfn < hint->npages))
+		return hint->slot;
+	return __kvm_memslot_find_gfn_hint(slots, gfn, hint);
+}
+
 struct kvm_memory_slot *kvm_memslot_fault_lookup(struct kvm_memslot_vm *vm,
 						 int as_id,
 						 kvm_memslot_gfn_t gfn,

@@ -30,8 +30,10 @@
 #ifndef __LINUX_KVM_MEMSLOT_PFNCACHE_H
 #define __LINUX_KVM_MEMSLOT_PFNCACHE_H
 
+#include <linux/compiler.h>
 #include <linux/kvm_memslot.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -103,7 +105,34 @@ void kvm_memslot_gpc_init(struct kvm_memslot_gpc *gpc,
 			  struct kvm_memslot_vm *vm, int as_id, bool write);
 int kvm_memslot_gpc_activate(struct kvm_memslot_gpc *gpc, u64 gpa,
 			     unsigned int len);
-bool kvm_memslot_gpc_check(struct kvm_memslot_gpc *gpc);
+
+/**
+ * kvm_memslot_gpc_check() - whether a cache may be used as it is
+ * @gpc: the cache; the caller holds @gpc->lock for reading
+ *
+ * The fast path, safe in atomic context and inline: it neither sleeps nor
+ * looks anything up.  While the caller keeps holding @gpc->lock, @gpc->pfn
+ * stays mapped by the host as it was when the cache was filled: an
+ * invalidation has to take the lock for writing to clear it.
+ *
+ * The VM's generation is read once, with no barrier: a publish stores the
+ * new sets before it bumps the generation, and the grace period that a
+ * delete or move waits for before its flush separates the two, so a user
+ * inside the VM's SRCU read section either sees the new generation here
+ * or is waited for before the flush.  A user outside that section is told
+ * only that the cache was current when checked.  @valid and @generation
+ * are stable under @gpc->lock, so both tests are folded into one branch.
+ *
+ * Return: true if @gpc->pfn backs @gpc->gpa in the current slot layout and
+ * is what the host maps there (writable, for a write cache).
+ */
+static inline bool kvm_memslot_gpc_check(struct kvm_memslot_gpc *gpc)
+{
+	lockdep_assert_held(&gpc->lock);
+
+	return gpc->valid & (gpc->generation == READ_ONCE(gpc->vm->generation));
+}
+
 int kvm_memslot_gpc_refresh(struct kvm_memslot_gpc *gpc);
 void kvm_memslot_gpc_mark_dirty(struct kvm_memslot_gpc *gpc);
 void kvm_memslot_gpc_deactivate(struct kvm_memslot_gpc *gpc);

@@ -9,9 +9,12 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include <linux/cache.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/srcu.h>
@@ -37,7 +40,12 @@ long harness_alloc_live;
 unsigned long harness_alloc_total;
 unsigned long harness_alloc_failed;
 
-void *harness_alloc(size_t size, gfp_t flags)
+/*
+ * Every allocation: counted, possibly failed on purpose, then from malloc,
+ * or from posix_memalign when the caller needs more alignment than malloc
+ * gives.  Either is released by free().
+ */
+void *harness_alloc_aligned(size_t size, size_t align, gfp_t flags)
 {
 	long nth = __atomic_load_n(&harness_alloc_fail_nth, __ATOMIC_SEQ_CST);
 	void *p;
@@ -50,10 +58,22 @@ void *harness_alloc(size_t size, gfp_t flags)
 	/* malloc(0) may return NULL; the kernel returns a non-NULL token. */
 	if (!size)
 		size = 1;
-	p = (flags & __GFP_ZERO) ? calloc(1, size) : malloc(size);
+	if (align > __alignof__(max_align_t)) {
+		if (posix_memalign(&p, align, size))
+			p = NULL;
+		else if (flags & __GFP_ZERO)
+			memset(p, 0, size);
+	} else {
+		p = (flags & __GFP_ZERO) ? calloc(1, size) : malloc(size);
+	}
 	if (p)
 		__atomic_add_fetch(&harness_alloc_live, 1, __ATOMIC_SEQ_CST);
 	return p;
+}
+
+void *harness_alloc(size_t size, gfp_t flags)
+{
+	return harness_alloc_aligned(size, 0, flags);
 }
 
 void harness_free(const void *p)
@@ -70,9 +90,13 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
 {
 	struct kmem_cache *c = malloc(sizeof(*c));
 
-	(void)name; (void)align; (void)flags; (void)ctor;
-	if (c)
-		c->size = size;
+	(void)name; (void)ctor;
+	if (!c)
+		return NULL;
+	c->size = size;
+	c->align = align;
+	if ((flags & SLAB_HWCACHE_ALIGN) && c->align < L1_CACHE_BYTES)
+		c->align = L1_CACHE_BYTES;
 	return c;
 }
 

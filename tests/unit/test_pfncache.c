@@ -777,26 +777,49 @@ static void test_stress(void **state)
 	fx_destroy(f);
 }
 
-/* Figures only: the cost of a hit and of a refresh in this build. */
+/*
+ * Figures only: the cost of a hit and of a refresh in this build.  A hit
+ * is timed with the read lock around it, as a user pays it, and is the
+ * fastest of BENCH_ROUNDS rounds (the machine may be shared).  The lock
+ * alone is timed the same way: here it is a pthread rwlock, which costs
+ * more than the kernel's rwlock_t, and most of a hit.
+ */
+#define BENCH_ROUNDS	5
+
 static void test_bench(void **state)
 {
 	struct fixture *f = fx_create(true);
 	struct kvm_memslot_gpc *gpc = &f->gpc;
 	unsigned long i, n = 200000, hits = 0;
+	double hit_ns = 0, lock_ns = 0, ns;
+	unsigned int round;
 	u64 t0, t1, t2;
 
 	assert_int_equal(kvm_memslot_gpc_activate(gpc, SLOT_GPA, 8), 0);
 	assert_int_equal(kvm_memslot_gpc_refresh(gpc), 0);
-	t0 = harness_now_ns();
-	for (i = 0; i < n; i++)
-		hits += check(gpc);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		t0 = harness_now_ns();
+		for (i = 0; i < n; i++)
+			hits += check(gpc);
+		ns = (double)(harness_now_ns() - t0) / n;
+		if (!round || ns < hit_ns)
+			hit_ns = ns;
+		t0 = harness_now_ns();
+		for (i = 0; i < n; i++) {
+			read_lock(&gpc->lock);
+			read_unlock(&gpc->lock);
+		}
+		ns = (double)(harness_now_ns() - t0) / n;
+		if (!round || ns < lock_ns)
+			lock_ns = ns;
+	}
 	t1 = harness_now_ns();
 	for (i = 0; i < n / 10; i++)
 		kvm_memslot_gpc_refresh(gpc);
 	t2 = harness_now_ns();
-	assert_int_equal(hits, n);
-	print_message("pfncache bench (harness): check hit %.1f ns, refresh %.1f ns\n",
-		      (double)(t1 - t0) / n, (double)(t2 - t1) / (n / 10));
+	assert_int_equal(hits, BENCH_ROUNDS * n);
+	print_message("pfncache bench (harness): check hit %.1f ns (lock %.1f), refresh %.1f ns\n",
+		      hit_ns, lock_ns, (double)(t2 - t1) / (n / 10));
 	fx_destroy(f);
 }
 

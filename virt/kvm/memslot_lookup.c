@@ -67,31 +67,25 @@ struct kvm_memory_slot *kvm_memslot_find_id(struct kvm_memslots *slots, u16 id)
 }
 
 /**
- * kvm_memslot_find_gfn_hint() - kvm_memslot_find_gfn() with a last-used slot
+ * __kvm_memslot_find_gfn_hint() - the miss path of kvm_memslot_find_gfn_hint()
  * @slots: the set
  * @gfn:   guest frame number
- * @hint:  the caller's (a vCPU's) last-used slot, updated on a tree lookup
+ * @hint:  the caller's last-used slot, which missed
+ *
+ * Looks @gfn up in the tree and, if a slot holds it, points @hint there.
  *
  * Return: as kvm_memslot_find_gfn().
  */
-struct kvm_memory_slot *kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
-						  kvm_memslot_gfn_t gfn,
-						  struct kvm_memslot_hint *hint)
+struct kvm_memory_slot *__kvm_memslot_find_gfn_hint(struct kvm_memslots *slots,
+						    kvm_memslot_gfn_t gfn,
+						    struct kvm_memslot_hint *hint)
 {
-	struct kvm_memory_slot *slot = hint->slot;
+	struct kvm_memory_slot *slot = kvm_memslot_find_gfn(slots, gfn);
 
-	/*
-	 * A hint from another generation may point to freed memory; sets of
-	 * two address spaces published together share a generation.
-	 */
-	if (slot && hint->generation == slots->generation &&
-	    hint->as_id == slots->as_id &&
-	    gfn >= slot->base_gfn && gfn < kvm_memslot_end(slot))
-		return slot;
-
-	slot = kvm_memslot_find_gfn(slots, gfn);
 	if (slot) {
 		hint->slot = slot;
+		hint->base_gfn = slot->base_gfn;
+		hint->npages = slot->npages;
 		hint->generation = slots->generation;
 		hint->as_id = slots->as_id;
 	}

@@ -157,31 +157,6 @@ int kvm_memslot_gpc_activate(struct kvm_memslot_gpc *gpc, u64 gpa,
 }
 
 /**
- * kvm_memslot_gpc_check() - whether a cache may be used as it is
- * @gpc: the cache; the caller holds @gpc->lock for reading
- *
- * The fast path, safe in atomic context: it neither sleeps nor looks
- * anything up.  While the caller keeps holding @gpc->lock, @gpc->pfn stays
- * mapped by the host as it was when the cache was filled: an invalidation
- * has to take the lock for writing to clear it.
- *
- * Return: true if @gpc->pfn backs @gpc->gpa in the current slot layout and
- * is what the host maps there (writable, for a write cache).
- */
-bool kvm_memslot_gpc_check(struct kvm_memslot_gpc *gpc)
-{
-	lockdep_assert_held(&gpc->lock);
-
-	/*
-	 * A publish bumps the generation after storing the new sets, and
-	 * the grace period of a delete or move separates that from the
-	 * flush; a user inside the VM's SRCU read section therefore either
-	 * sees the new generation here or is waited for before the flush.
-	 */
-	return gpc->valid && gpc->generation == READ_ONCE(gpc->vm->generation);
-}
-
-/**
  * kvm_memslot_gpc_mark_dirty() - log a write made through a cache
  * @gpc: the cache; the caller holds @gpc->lock for reading and the VM's
  *       SRCU read lock, and a check made under both hit

@@ -20,6 +20,7 @@ extern unsigned long harness_alloc_total;
 extern unsigned long harness_alloc_failed;
 
 void *harness_alloc(size_t size, gfp_t flags);
+void *harness_alloc_aligned(size_t size, size_t align, gfp_t flags);
 void harness_free(const void *p);
 
 static inline void *kmalloc(size_t size, gfp_t flags) { return harness_alloc(size, flags); }
@@ -43,9 +44,15 @@ static inline void *kvmalloc_array(size_t n, size_t size, gfp_t flags) { return 
 static inline void *kvcalloc(size_t n, size_t size, gfp_t flags) { return kcalloc(n, size, flags); }
 static inline void kvfree(const void *p) { harness_free(p); }
 
-/* kmem_cache: a size remembered, nothing more. */
+/*
+ * kmem_cache: a size and an alignment remembered, nothing more.  Objects
+ * are aligned as the kernel's slab aligns them (the align argument, and a
+ * cache line for SLAB_HWCACHE_ALIGN), so that a structure laid out by
+ * cache lines has the same lines here.
+ */
 struct kmem_cache {
 	size_t size;
+	size_t align;
 };
 #define SLAB_ACCOUNT		0x1u
 #define SLAB_HWCACHE_ALIGN	0x2u
@@ -55,8 +62,16 @@ struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
 				     void (*ctor)(void *));
 void kmem_cache_destroy(struct kmem_cache *c);
 #define KMEM_CACHE(s, f)	kmem_cache_create(#s, sizeof(struct s), 0, (f), NULL)
-static inline void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags) { return harness_alloc(c->size, flags); }
-static inline void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags) { return harness_alloc(c->size, flags | __GFP_ZERO); }
+static inline void *kmem_cache_alloc(struct kmem_cache *c, gfp_t flags)
+{
+	return harness_alloc_aligned(c->size, c->align, flags);
+}
+
+static inline void *kmem_cache_zalloc(struct kmem_cache *c, gfp_t flags)
+{
+	return harness_alloc_aligned(c->size, c->align, flags | __GFP_ZERO);
+}
+
 static inline void kmem_cache_free(struct kmem_cache *c, void *p) { (void)c; harness_free(p); }
 
 #endif

@@ -656,7 +656,8 @@ static void flush_child(void *p)
 		r = vcpu[k] < 0 ? vcpu[k] : 0;
 	}
 	if (r) {
-		f->alone.err = f->mapped.err = r;
+		f->alone.err = r;
+		f->mapped.err = r;
 		return;
 	}
 	madvise(big, BIG_SIZE, MADV_HUGEPAGE);

@@ -19,9 +19,10 @@
  *    whole, so that work an update defers to later calls is counted;
  *  - creating and deleting a 1 TiB slot (MAP_NORESERVE) against a
  *    one-page slot, in a child process, so a failure is a row, not a crash;
- *  - deleting a one-page slot with 1 GiB mapped elsewhere against nothing
- *    mapped: on /dev/kvm-memslot only, whose extension vCPU access faults
- *    the 1 GiB in (on /dev/kvm that needs a running guest: not comparable);
+ *  - deleting a one-page slot with 1 GiB mapped elsewhere against the same
+ *    layout with nothing mapped: on /dev/kvm-memslot only, whose extension
+ *    vCPU access faults the 1 GiB in (on /dev/kvm that needs a running
+ *    guest: not comparable);
  *  - a QEMU-style relayout: a PAM flip of 13 regions (each a delete and a
  *    create) and a BAR move, as single calls on both devices and as one
  *    KVM_MEMSLOT_SET_REGIONS batch on /dev/kvm-memslot.
@@ -845,8 +846,8 @@ static void report(const char *json, struct huge_res *h,
 
 	summarize(&fl->alone, &rp[0], &rp[1]);
 	summarize(&fl->mapped, &rp[2], &rp[3]);
-	printf("\ndelete of a mapped one-page slot (memslot only; /dev/kvm needs a\n"
-	       "running guest to map memory)\n");
+	printf("\ndelete of a mapped one-page slot beside a 1 GiB slot (memslot only;\n"
+	       "/dev/kvm needs a running guest to map memory)\n");
 	printf("  nothing else mapped:  p50 %s us, p99 %s us\n",
 	       fig(devs[1].present, ferr ? ferr : fl->alone.err, rp[0]),
 	       fig(devs[1].present, ferr ? ferr : fl->alone.err, rp[1]));

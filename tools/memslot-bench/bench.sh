@@ -19,6 +19,9 @@
 #   BENCH_PROFILE_SLOTS    --profile: slot counts, comma-separated (1,32764)
 #   BENCH_PROFILE_N        --profile: traced ops per device (20)
 #   BENCH_PROFILE_DEPTH    --profile: function_graph depth (6)
+#   BENCH_PROFILE_FUNCTIONS --profile: trace only these functions (comma-
+#                          separated) under the ioctl, to time them with
+#                          little inflation
 #
 # Outputs in BENCH_OUT: smp<N>.json (the figures), smp<N>.txt (the table),
 # smp<N>/console.log (the whole boot), latency.png (p50 against slot count),
@@ -49,7 +52,7 @@ for smp in $smps; do
 	dir=$out/smp$smp
 	mkdir -p "$dir"
 	env="BENCH_MODE=$mode BENCH_SAMPLES=${BENCH_SAMPLES:-200} BENCH_BUDGET=${BENCH_BUDGET:-25}"
-	for k in BENCH_PARTS BENCH_PROFILE_OPS BENCH_PROFILE_SLOTS BENCH_PROFILE_N BENCH_PROFILE_DEPTH; do
+	for k in BENCH_PARTS BENCH_PROFILE_OPS BENCH_PROFILE_SLOTS BENCH_PROFILE_N BENCH_PROFILE_DEPTH BENCH_PROFILE_FUNCTIONS; do
 		[ -n "${!k:-}" ] && env+=" $k=${!k}"
 	done
 	echo "bench: booting with $smp guest CPU(s), $(load)"

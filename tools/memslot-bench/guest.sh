@@ -14,7 +14,8 @@ if [ "${BENCH_MODE:-bench}" = profile ]; then
 			echo "@@@BENCH PROFILE BEGIN op=$op slots=$n@@@"
 			./memslot-bench --profile "$op" --profile-slots "$n" \
 				--profile-ops "${BENCH_PROFILE_N:-20}" \
-				--profile-depth "${BENCH_PROFILE_DEPTH:-6}" || rc=1
+				--profile-depth "${BENCH_PROFILE_DEPTH:-6}" \
+				${BENCH_PROFILE_FUNCTIONS:+--profile-functions "$BENCH_PROFILE_FUNCTIONS"} || rc=1
 			echo "@@@BENCH PROFILE END@@@"
 		done
 	done

@@ -24,6 +24,7 @@
 #define TEST_PAGE_SIZE_FOLLOWS_VM
 #include "common.h"
 #include "fake_backend.h"
+#include "../../virt/kvm/memslot_tree.h"
 
 #define HVA_A	TEST_HVA(0x000000)
 #define HVA_B	TEST_HVA(0x100000)
@@ -790,6 +791,67 @@ static void reclaim_reuses_a_later_grace_period(void **state)
 			 worker_gps + 1);
 }
 
+static unsigned int pool_nodes(struct kvm_memslot_vm *vm, int type)
+{
+	unsigned int nr;
+
+	spin_lock(&vm->node_pool.lock);
+	nr = vm->node_pool.nr[type];
+	spin_unlock(&vm->node_pool.lock);
+	return nr;
+}
+
+/*
+ * The nodes an update retires come back to the VM's pool after their grace
+ * period, and the next update copies into them instead of allocating.  The
+ * three slots make each tree a single leaf, so a flags change copies one
+ * node per tree, one of each node type.
+ */
+static void retired_nodes_are_reused(void **state)
+{
+	struct pfix *f = F(state);
+	unsigned long a0, drained, pooled;
+	int type;
+
+	harness_quiesce();
+	kvm_memslot_node_pool_drain(&f->vm->node_pool);
+	a0 = harness_alloc_total;
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 1), KVM_MEM_LOG_DIRTY_PAGES,
+				 GPA(0x200), 16 * PG, HVA_B), 0);
+	drained = harness_alloc_total - a0;
+	harness_quiesce();
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
+		assert_int_equal(pool_nodes(f->vm, type), 1);
+
+	/* held, so that this update's own retired nodes do not come back yet */
+	harness_workqueue_hold(true);
+	a0 = harness_alloc_total;
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 0), KVM_MEM_LOG_DIRTY_PAGES,
+				 GPA(0x100), 16 * PG, HVA_A), 0);
+	pooled = harness_alloc_total - a0;
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
+		assert_int_equal(pool_nodes(f->vm, type), 0);
+	harness_workqueue_hold(false);
+	assert_int_equal(pooled + KVM_MEMSLOT_NR_TREES, drained);
+}
+
+/* The pool keeps at most KVM_MEMSLOT_NODE_POOL_MAX nodes of a type. */
+static void node_pool_is_bounded(void **state)
+{
+	struct pfix *f = F(state);
+	int i, type;
+
+	harness_workqueue_hold(true);
+	for (i = 0; i < KVM_MEMSLOT_NODE_POOL_MAX + 10; i++)
+		assert_int_equal(tvm_set(f->vm, SLOT(0, 2),
+					 i % 2 ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+					 GPA(0x300), 16 * PG, HVA_C), 0);
+	harness_workqueue_hold(false);
+	harness_quiesce();
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
+		assert_int_equal(pool_nodes(f->vm, type), KVM_MEMSLOT_NODE_POOL_MAX);
+}
+
 static void generation_is_even_and_grows(void **state)
 {
 	struct pfix *f = F(state);
@@ -834,6 +896,8 @@ int main(void)
 		T(fault_on_untouched_slot_does_not_wait),
 		T(old_slot_freed_only_after_readers_leave),
 		T(reclaim_reuses_a_later_grace_period),
+		T(retired_nodes_are_reused),
+		T(node_pool_is_bounded),
 		T(generation_is_even_and_grows),
 	};
 

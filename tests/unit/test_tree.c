@@ -649,7 +649,7 @@ static void commit_one(struct tfix *f, const struct op *op)
 {
 	struct kvm_memslot_txn txn;
 
-	kvm_memslot_txn_begin(&txn, true);
+	kvm_memslot_txn_begin(&txn, true, NULL);
 	apply(&txn, &f->v, op);
 	assert_int_equal(txn.err, 0);
 	kvm_memslot_txn_seal(&txn);
@@ -674,7 +674,7 @@ static void step(struct tfix *f, unsigned int nr, unsigned int grow_bias)
 
 	node_snapshot_take(&prev, &snap);
 
-	kvm_memslot_txn_begin(&txn, true);
+	kvm_memslot_txn_begin(&txn, true, NULL);
 	for (i = 0; i < nr; i++) {
 		struct op op = random_op(f, grow_bias);
 
@@ -858,7 +858,7 @@ static void abort_frees_exactly_the_fresh_nodes(void **state)
 		node_snapshot_take(&f->v, &snap);
 		live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
 		memcpy(saved, f->cur, sizeof(saved));
-		kvm_memslot_txn_begin(&txn, true);
+		kvm_memslot_txn_begin(&txn, true, NULL);
 		for (i = 0; i < 1 + r % 10; i++) {
 			struct op op = random_op(f, 60);
 
@@ -893,7 +893,7 @@ static unsigned long count_allocations(struct tfix *f, const struct op *pre_ops,
 	unsigned long before, needed;
 	unsigned int i;
 
-	kvm_memslot_txn_begin(&txn, true);
+	kvm_memslot_txn_begin(&txn, true, NULL);
 	for (i = 0; i < pre; i++)
 		apply(&txn, &next, &pre_ops[i]);
 	before = harness_alloc_total;
@@ -921,7 +921,7 @@ static void fail_each_allocation_of(struct tfix *f, const struct op *pre_ops,
 		node_snapshot_take(&f->v, &snap);
 		live = __atomic_load_n(&harness_alloc_live, __ATOMIC_SEQ_CST);
 		next = f->v;
-		kvm_memslot_txn_begin(&txn, true);
+		kvm_memslot_txn_begin(&txn, true, NULL);
 		for (i = 0; i < pre; i++)
 			apply(&txn, &next, &pre_ops[i]);
 		assert_int_equal(txn.err, 0);
@@ -944,7 +944,7 @@ static void fail_each_allocation_of(struct tfix *f, const struct op *pre_ops,
 	}
 
 	next = f->v;
-	kvm_memslot_txn_begin(&txn, true);
+	kvm_memslot_txn_begin(&txn, true, NULL);
 	for (i = 0; i < pre; i++)
 		apply(&txn, &next, &pre_ops[i]);
 	apply(&txn, &next, op);

@@ -31,11 +31,16 @@ static atomic64_t kvm_memslot_txn_ids = ATOMIC64_INIT(0);
 
 /*
  * Nodes of the hva tree carry the interval augmentation, and leaves of the
- * gfn tree the ends of their slots: each larger kind has a cache of its own.
+ * gfn tree the ends of their slots: each larger type has a cache of its
+ * own, indexed by enum node_type.
  */
-static struct kmem_cache *kvm_memslot_node_cache;
-static struct kmem_cache *kvm_memslot_hva_node_cache;
-static struct kmem_cache *kvm_memslot_gfn_leaf_cache;
+enum node_type {
+	NODE_PLAIN,
+	NODE_HVA,
+	NODE_GFN_LEAF,
+};
+
+static struct kmem_cache *kvm_memslot_node_caches[KVM_MEMSLOT_NR_NODE_TYPES];
 
 /**
  * kvm_memslot_tree_init() - create the caches tree nodes come from
@@ -50,20 +55,23 @@ int kvm_memslot_tree_init(void)
 		     2 * KVM_MEMSLOT_MIN_FILL - 1 > KVM_MEMSLOT_FANOUT);
 	BUILD_BUG_ON(KVM_MEMSLOT_FANOUT > U8_MAX);
 
-	kvm_memslot_node_cache =
+	BUILD_BUG_ON(NODE_GFN_LEAF >= KVM_MEMSLOT_NR_NODE_TYPES);
+
+	kvm_memslot_node_caches[NODE_PLAIN] =
 		kmem_cache_create("kvm_memslot_node",
 				  sizeof(struct kvm_memslot_node), 0,
 				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
-	kvm_memslot_hva_node_cache =
+	kvm_memslot_node_caches[NODE_HVA] =
 		kmem_cache_create("kvm_memslot_hva_node",
 				  sizeof(struct kvm_memslot_hva_node), 0,
 				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
-	kvm_memslot_gfn_leaf_cache =
+	kvm_memslot_node_caches[NODE_GFN_LEAF] =
 		kmem_cache_create("kvm_memslot_gfn_leaf",
 				  sizeof(struct kvm_memslot_gfn_leaf), 0,
 				  SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT, NULL);
-	if (!kvm_memslot_node_cache || !kvm_memslot_hva_node_cache ||
-	    !kvm_memslot_gfn_leaf_cache) {
+	if (!kvm_memslot_node_caches[NODE_PLAIN] ||
+	    !kvm_memslot_node_caches[NODE_HVA] ||
+	    !kvm_memslot_node_caches[NODE_GFN_LEAF]) {
 		kvm_memslot_tree_exit();
 		return -ENOMEM;
 	}
@@ -79,12 +87,12 @@ int kvm_memslot_tree_init(void)
  */
 void kvm_memslot_tree_exit(void)
 {
-	kmem_cache_destroy(kvm_memslot_gfn_leaf_cache);
-	kmem_cache_destroy(kvm_memslot_hva_node_cache);
-	kmem_cache_destroy(kvm_memslot_node_cache);
-	kvm_memslot_gfn_leaf_cache = NULL;
-	kvm_memslot_hva_node_cache = NULL;
-	kvm_memslot_node_cache = NULL;
+	int type;
+
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++) {
+		kmem_cache_destroy(kvm_memslot_node_caches[type]);
+		kvm_memslot_node_caches[type] = NULL;
+	}
 }
 
 static bool node_is_hva(const struct kvm_memslot_node *node)
@@ -99,26 +107,102 @@ static bool node_is_gfn_leaf(const struct kvm_memslot_node *node)
 }
 
 /*
- * The cache a node of @kind at @height comes from.  Every node type starts
- * with its struct kvm_memslot_node, so the node and the object the cache
- * hands out are the same pointer.
+ * The type of a node of @kind at @height.  Every node type starts with its
+ * struct kvm_memslot_node, so the node and the object its cache hands out
+ * are the same pointer.
  */
-static struct kmem_cache *node_cache(enum kvm_memslot_tree_kind kind,
-				     unsigned int height)
+static enum node_type node_type(enum kvm_memslot_tree_kind kind,
+				unsigned int height)
 {
 	BUILD_BUG_ON(offsetof(struct kvm_memslot_hva_node, node));
 	BUILD_BUG_ON(offsetof(struct kvm_memslot_gfn_leaf, node));
 
 	if (kind == KVM_MEMSLOT_BY_HVA)
-		return kvm_memslot_hva_node_cache;
+		return NODE_HVA;
 	if (kind == KVM_MEMSLOT_BY_GFN && !height)
-		return kvm_memslot_gfn_leaf_cache;
-	return kvm_memslot_node_cache;
+		return NODE_GFN_LEAF;
+	return NODE_PLAIN;
 }
 
 static void node_free(struct kvm_memslot_node *node)
 {
-	kmem_cache_free(node_cache(node->kind, node->height), node);
+	kmem_cache_free(kvm_memslot_node_caches[node_type(node->kind, node->height)],
+			node);
+}
+
+/**
+ * kvm_memslot_node_pool_init() - set up an empty pool of nodes
+ * @pool: the pool
+ */
+void kvm_memslot_node_pool_init(struct kvm_memslot_node_pool *pool)
+{
+	spin_lock_init(&pool->lock);
+	memset(pool->free, 0, sizeof(pool->free));
+	memset(pool->nr, 0, sizeof(pool->nr));
+}
+
+/**
+ * kvm_memslot_node_pool_drain() - free every node of a pool
+ * @pool: the pool; nothing may allocate from it or recycle into it any more
+ */
+void kvm_memslot_node_pool_drain(struct kvm_memslot_node_pool *pool)
+{
+	int type;
+
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++) {
+		kvm_memslot_nodes_free(pool->free[type]);
+		pool->free[type] = NULL;
+		pool->nr[type] = 0;
+	}
+}
+
+/* A node of @type from @pool, or NULL if it has none. */
+static struct kvm_memslot_node *node_pool_get(struct kvm_memslot_node_pool *pool,
+					      enum node_type type)
+{
+	struct kvm_memslot_node *node;
+
+	spin_lock(&pool->lock);
+	node = pool->free[type];
+	if (node) {
+		pool->free[type] = node->next;
+		pool->nr[type]--;
+	}
+	spin_unlock(&pool->lock);
+	return node;
+}
+
+/**
+ * kvm_memslot_nodes_recycle() - give nodes back, to a pool or to the caches
+ * @pool: the pool, or NULL to free every node
+ * @list: nodes chained through ->next, or NULL; no reader may reach them
+ *        any more (retired ones after a grace period, or never published)
+ *
+ * The pool takes up to KVM_MEMSLOT_NODE_POOL_MAX nodes of each type; the
+ * rest are freed.
+ */
+void kvm_memslot_nodes_recycle(struct kvm_memslot_node_pool *pool,
+			       struct kvm_memslot_node *list)
+{
+	struct kvm_memslot_node *next;
+	enum node_type type;
+
+	for (; list; list = next) {
+		next = list->next;
+		type = node_type(list->kind, list->height);
+		if (pool) {
+			spin_lock(&pool->lock);
+			if (pool->nr[type] < KVM_MEMSLOT_NODE_POOL_MAX) {
+				list->next = pool->free[type];
+				pool->free[type] = list;
+				pool->nr[type]++;
+				list = NULL;
+			}
+			spin_unlock(&pool->lock);
+		}
+		if (list)
+			kmem_cache_free(kvm_memslot_node_caches[type], list);
+	}
 }
 
 /**
@@ -128,11 +212,15 @@ static void node_free(struct kvm_memslot_node *node)
  *                 nodes are all discarded later (the INVALID set) passes
  *                 false, so that nodes it shares with another build are not
  *                 claimed twice
+ * @pool:          where to take nodes from first, and to give back the
+ *                 nodes it frees itself; NULL for the slab caches only
  */
-void kvm_memslot_txn_begin(struct kvm_memslot_txn *txn, bool track_retired)
+void kvm_memslot_txn_begin(struct kvm_memslot_txn *txn, bool track_retired,
+			   struct kvm_memslot_node_pool *pool)
 {
 	txn->id = atomic64_inc_return(&kvm_memslot_txn_ids);
 	txn->track_retired = track_retired;
+	txn->pool = pool;
 	txn->err = 0;
 	txn->fresh = NULL;
 	txn->retired = NULL;
@@ -148,14 +236,17 @@ void kvm_memslot_txn_begin(struct kvm_memslot_txn *txn, bool track_retired)
  */
 void kvm_memslot_txn_seal(struct kvm_memslot_txn *txn)
 {
-	struct kvm_memslot_node *node, *next;
+	struct kvm_memslot_node *node, *next, *removed = NULL;
 
 	for (node = txn->fresh; node; node = next) {
 		next = node->next;
 		node->next = NULL;
-		if (node->removed)
-			node_free(node);
+		if (node->removed) {
+			node->next = removed;
+			removed = node;
+		}
 	}
+	kvm_memslot_nodes_recycle(txn->pool, removed);
 	txn->fresh = NULL;
 }
 
@@ -168,7 +259,7 @@ void kvm_memslot_txn_seal(struct kvm_memslot_txn *txn)
  */
 void kvm_memslot_txn_abort(struct kvm_memslot_txn *txn)
 {
-	kvm_memslot_nodes_free(txn->fresh);
+	kvm_memslot_nodes_recycle(txn->pool, txn->fresh);
 	txn->fresh = NULL;
 	txn->retired = NULL;
 }
@@ -179,12 +270,7 @@ void kvm_memslot_txn_abort(struct kvm_memslot_txn *txn)
  */
 void kvm_memslot_nodes_free(struct kvm_memslot_node *list)
 {
-	struct kvm_memslot_node *next;
-
-	for (; list; list = next) {
-		next = list->next;
-		node_free(list);
-	}
+	kvm_memslot_nodes_recycle(NULL, list);
 }
 
 /**
@@ -345,11 +431,15 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 					   enum kvm_memslot_tree_kind kind,
 					   unsigned int height)
 {
+	enum node_type type = node_type(kind, height);
 	struct kvm_memslot_hva_node *hnode;
-	struct kvm_memslot_node *node;
+	struct kvm_memslot_node *node = NULL;
 	unsigned int i;
 
-	node = kmem_cache_alloc(node_cache(kind, height), GFP_KERNEL);
+	if (txn->pool)
+		node = node_pool_get(txn->pool, type);
+	if (!node)
+		node = kmem_cache_alloc(kvm_memslot_node_caches[type], GFP_KERNEL);
 	if (!node) {
 		txn->err = -ENOMEM;
 		return NULL;

@@ -47,6 +47,14 @@
  */
 #define KVM_MEMSLOT_KEY_NONE	U64_MAX
 
+/*
+ * Nodes of each type a VM's pool keeps.  An update at 32764 slots copies
+ * at most four nodes of a type per change (a path of three and a sibling);
+ * 64 cover a burst of updates between two runs of the reclaim work, for
+ * at most 250 KiB per VM.
+ */
+#define KVM_MEMSLOT_NODE_POOL_MAX	64
+
 /**
  * struct kvm_memslot_node - a node of a persistent B+tree
  * @keys:     sorted keys of the used entries, then KVM_MEMSLOT_KEY_NONE; in
@@ -167,6 +175,7 @@ static __always_inline unsigned int kvm_memslot_rank(const u64 *keys, u64 key)
  * @err:           sticky error (-ENOMEM); the build must then be aborted
  * @fresh:         nodes allocated by this build
  * @retired:       published nodes that the built trees no longer contain
+ * @pool:          nodes to allocate from before the slab caches, or NULL
  *
  * Nodes of older versions are never modified, so readers of a published
  * tree are never disturbed and an aborted build leaves no trace.
@@ -177,9 +186,11 @@ struct kvm_memslot_txn {
 	int err;
 	struct kvm_memslot_node *fresh;
 	struct kvm_memslot_node *retired;
+	struct kvm_memslot_node_pool *pool;
 };
 
-void kvm_memslot_txn_begin(struct kvm_memslot_txn *txn, bool track_retired);
+void kvm_memslot_txn_begin(struct kvm_memslot_txn *txn, bool track_retired,
+			   struct kvm_memslot_node_pool *pool);
 void kvm_memslot_txn_seal(struct kvm_memslot_txn *txn);
 void kvm_memslot_txn_abort(struct kvm_memslot_txn *txn);
 
@@ -207,6 +218,10 @@ struct kvm_memory_slot *kvm_memslot_tree_find_id(const struct kvm_memslot_node *
 						 u16 id);
 
 void kvm_memslot_nodes_free(struct kvm_memslot_node *list);
+void kvm_memslot_nodes_recycle(struct kvm_memslot_node_pool *pool,
+			       struct kvm_memslot_node *list);
+void kvm_memslot_node_pool_init(struct kvm_memslot_node_pool *pool);
+void kvm_memslot_node_pool_drain(struct kvm_memslot_node_pool *pool);
 void kvm_memslot_tree_destroy(struct kvm_memslot_node *root);
 
 #endif /* __KVM_MEMSLOT_TREE_H */

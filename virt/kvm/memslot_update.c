@@ -796,8 +796,8 @@ int kvm_memslot_set_regions(struct kvm_memslot_vm *vm,
 	}
 
 	mutex_lock(&vm->slots_lock);
-	kvm_memslot_txn_begin(&u.txn, true);
-	kvm_memslot_txn_begin(&u.invalid_txn, false);
+	kvm_memslot_txn_begin(&u.txn, true, &vm->node_pool);
+	kvm_memslot_txn_begin(&u.invalid_txn, false, &vm->node_pool);
 	u.nr_memslot_pages = vm->nr_memslot_pages;
 	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++) {
 		struct kvm_memslot_as_build *b = &u.as[as_id];

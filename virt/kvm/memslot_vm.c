@@ -80,6 +80,7 @@ int kvm_memslot_vm_init(struct kvm_memslot_vm *vm,
 	init_llist_head(&vm->reclaim_list);
 	INIT_DELAYED_WORK(&vm->reclaim_work, kvm_memslot_reclaim_work);
 	atomic_set(&vm->reclaim_pending, 0);
+	kvm_memslot_node_pool_init(&vm->node_pool);
 	atomic64_set(&vm->transit_waits, 0);
 	vm->listener = NULL;
 	atomic64_set(&vm->remote_tlb_flush_requests, 0);
@@ -158,6 +159,7 @@ void kvm_memslot_vm_uninit(struct kvm_memslot_vm *vm)
 		kfree(slots);
 		RCU_INIT_POINTER(vm->sets[as_id], NULL);
 	}
+	kvm_memslot_node_pool_drain(&vm->node_pool);
 	cleanup_srcu_struct(&vm->srcu);
 }
 
@@ -228,7 +230,7 @@ static void kvm_memslot_reclaim_free(struct kvm_memslot_vm *vm,
 {
 	unsigned int i;
 
-	kvm_memslot_nodes_free(reclaim->nodes);
+	kvm_memslot_nodes_recycle(&vm->node_pool, reclaim->nodes);
 	for (i = 0; i < reclaim->nr_sets; i++)
 		kfree(reclaim->sets[i]);
 	for (i = 0; i < reclaim->nr_slots; i++)

@@ -22,6 +22,7 @@
 
 #include <linux/slab.h>
 #include <linux/atomic.h>
+#include <linux/compiler.h>
 #include <linux/minmax.h>
 #include <linux/string.h>
 
@@ -41,6 +42,46 @@ enum node_type {
 };
 
 static struct kmem_cache *kvm_memslot_node_caches[KVM_MEMSLOT_NR_NODE_TYPES];
+
+/*
+ * Move @n elements of a node array, overlapping or not, an element per
+ * step.  The arrays are short (KVM_MEMSLOT_FANOUT elements at most), and
+ * a plain loop is as fast as memmove() on hardware; but x86's memmove()
+ * and memset() are "rep movsb" and "rep stosb" on CPUs with ERMS, which
+ * an emulator such as QEMU's TCG runs one byte per iteration, and there
+ * the node copies of an update cost more than everything else it does
+ * (Documentation/virt/kvm/memslots.rst, "The third change").  The barrier
+ * keeps the compiler from turning the loops back into those calls.
+ */
+#define node_array_move(dst, src, n)				\
+do {								\
+	typeof(dst) __dst = (dst);				\
+	typeof(src) __src = (src);				\
+	unsigned int __i, __n = (n);				\
+								\
+	if ((const void *)__dst <= (const void *)__src) {	\
+		for (__i = 0; __i < __n; __i++) {		\
+			__dst[__i] = __src[__i];		\
+			barrier();				\
+		}						\
+	} else {						\
+		for (__i = __n; __i--; ) {			\
+			__dst[__i] = __src[__i];		\
+			barrier();				\
+		}						\
+	}							\
+} while (0)
+
+/* Set @n keys to @val; see node_array_move(). */
+static void node_keys_fill(u64 *keys, u64 val, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		keys[i] = val;
+		barrier();
+	}
+}
 
 /**
  * kvm_memslot_tree_init() - create the caches tree nodes come from
@@ -348,8 +389,8 @@ static void node_fix_prefix(const struct kvm_memslot_txn *txn,
 		end = max(end, hnode->max_end[i]);
 		hnode->prefix_end[i] = end;
 	}
-	for (; i < KVM_MEMSLOT_FANOUT; i++)
-		hnode->prefix_end[i] = KVM_MEMSLOT_KEY_NONE;
+	node_keys_fill(&hnode->prefix_end[i], KVM_MEMSLOT_KEY_NONE,
+		       KVM_MEMSLOT_FANOUT - i);
 }
 
 /* Move @n entries; source and destination may be the same node. */
@@ -363,30 +404,27 @@ static void entries_move(struct kvm_memslot_node *dst, unsigned int d,
 
 	if (!n)
 		return;
-	memmove(&dst->keys[d], &src->keys[s], n * sizeof(dst->keys[0]));
-	memmove(&dst->children[d], &src->children[s],
-		n * sizeof(dst->children[0]));
+	node_array_move(&dst->keys[d], &src->keys[s], n);
+	node_array_move(&dst->children[d], &src->children[s], n);
 	if (node_is_gfn_leaf(dst)) {
 		ends = kvm_memslot_gfn_leaf(dst)->ends;
-		memmove(&ends[d], &kvm_memslot_gfn_leaf(src)->ends[s],
-			n * sizeof(ends[0]));
+		node_array_move(&ends[d], &kvm_memslot_gfn_leaf(src)->ends[s], n);
 		return;
 	}
 	if (!node_is_hva(dst))
 		return;
 	hdst = kvm_memslot_hva_node(dst);
 	hsrc = kvm_memslot_hva_node(src);
-	memmove(&hdst->max_end[d], &hsrc->max_end[s], n * sizeof(hdst->max_end[0]));
-	memmove(&hdst->ids[d], &hsrc->ids[s], n * sizeof(hdst->ids[0]));
+	node_array_move(&hdst->max_end[d], &hsrc->max_end[s], n);
+	node_array_move(&hdst->ids[d], &hsrc->ids[s], n);
 }
 
 /* Shrink or grow the used entries, keeping the unused keys KEY_NONE. */
 static void node_set_nr(struct kvm_memslot_node *node, unsigned int nr)
 {
-	unsigned int i;
-
-	for (i = nr; i < node->nr; i++)
-		node->keys[i] = KVM_MEMSLOT_KEY_NONE;
+	if (nr < node->nr)
+		node_keys_fill(&node->keys[nr], KVM_MEMSLOT_KEY_NONE,
+			       node->nr - nr);
 	node->nr = nr;
 }
 
@@ -434,7 +472,6 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 	enum node_type type = node_type(kind, height);
 	struct kvm_memslot_hva_node *hnode;
 	struct kvm_memslot_node *node = NULL;
-	unsigned int i;
 
 	if (txn->pool)
 		node = node_pool_get(txn->pool, type);
@@ -444,12 +481,11 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 		txn->err = -ENOMEM;
 		return NULL;
 	}
-	for (i = 0; i < KVM_MEMSLOT_FANOUT; i++)
-		node->keys[i] = KVM_MEMSLOT_KEY_NONE;
+	node_keys_fill(node->keys, KVM_MEMSLOT_KEY_NONE, KVM_MEMSLOT_FANOUT);
 	if (kind == KVM_MEMSLOT_BY_HVA) {
 		hnode = kvm_memslot_hva_node(node);
-		for (i = 0; i < KVM_MEMSLOT_FANOUT; i++)
-			hnode->prefix_end[i] = KVM_MEMSLOT_KEY_NONE;
+		node_keys_fill(hnode->prefix_end, KVM_MEMSLOT_KEY_NONE,
+			       KVM_MEMSLOT_FANOUT);
 	}
 	node->nr = 0;
 	node->height = height;

@@ -157,13 +157,14 @@ static double pct(double *v, int n, double p)
 static int trace_on_fd = -1;	/* tracing_on, while a profile is armed */
 static const char *tracefs;
 
-static int tracefs_write(const char *file, const char *val)
+/* Write @val to the tracefs file @file, opened with @flags. */
+static int tracefs_put(const char *file, const char *val, int flags)
 {
 	char path[256];
 	int fd, r;
 
 	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC | flags);
 	if (fd < 0)
 		return -errno;
 	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
@@ -171,19 +172,15 @@ static int tracefs_write(const char *file, const char *val)
 	return r;
 }
 
+static int tracefs_write(const char *file, const char *val)
+{
+	return tracefs_put(file, val, O_TRUNC);
+}
+
 /* Add @func to set_ftrace_filter; 0, or -errno if the kernel has no such function. */
 static int tracefs_filter_add(const char *func)
 {
-	char path[256];
-	int fd, r;
-
-	snprintf(path, sizeof(path), "%s/set_ftrace_filter", tracefs);
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = write(fd, func, strlen(func)) < 0 ? -errno : 0;
-	close(fd);
-	return r;
+	return tracefs_put("set_ftrace_filter", func, O_APPEND);
 }
 
 /* The ioctl under test, with the tracer on around it if a profile is armed. */

@@ -11,6 +11,7 @@
 #define __LINUX_KVM_MEMSLOT_H
 
 #include <linux/bits.h>
+#include <linux/math.h>
 #include <linux/types.h>
 #include <linux/kvm.h>
 #include <linux/mutex.h>
@@ -102,12 +103,32 @@ struct kvm_memslot_node_pool {
 	unsigned int nr[KVM_MEMSLOT_NR_NODE_TYPES];
 };
 
-/* The orders a set keeps its slots in, one tree each. */
+/*
+ * The orders a set keeps its slots in, one tree each.  The order by id is
+ * not among them: only holders of slots_lock look slots up by id, in the
+ * VM's struct kvm_memslot_id_index.
+ */
 enum kvm_memslot_tree_kind {
 	KVM_MEMSLOT_BY_GFN,
-	KVM_MEMSLOT_BY_ID,
 	KVM_MEMSLOT_BY_HVA,
 	KVM_MEMSLOT_NR_TREES,
+};
+
+/* Ids per chunk of the index by id: a 4 KiB chunk of slot pointers. */
+#define KVM_MEMSLOT_ID_CHUNK		512
+#define KVM_MEMSLOT_ID_CHUNKS		\
+	DIV_ROUND_UP(KVM_MEMSLOT_MAX_SLOT_ID, KVM_MEMSLOT_ID_CHUNK)
+
+/**
+ * struct kvm_memslot_id_index - the published slots of an address space by id
+ * @chunks: KVM_MEMSLOT_ID_CHUNK slot pointers each, for the ids from
+ *          KVM_MEMSLOT_ID_CHUNK times the index on; NULL until a slot with
+ *          one of those ids is first created
+ *
+ * Protected by the VM's slots_lock; see virt/kvm/memslot_ids.c.
+ */
+struct kvm_memslot_id_index {
+	struct kvm_memory_slot **chunks[KVM_MEMSLOT_ID_CHUNKS];
 };
 
 /**
@@ -125,9 +146,9 @@ struct kvm_memslot_range {
  * @generation:  bumped by every publish; odd while an update is in progress
  * @as_id:       address space
  * @nr_slots:    number of slots in the set (INVALID ones included)
- * @roots:       the slots by base gfn, by id, and by userspace_addr (the
- *               last augmented with the largest end address of each
- *               subtree, which makes it an interval tree)
+ * @roots:       the slots by base gfn and by userspace_addr (the latter
+ *               augmented with the largest end address of each subtree,
+ *               which makes it an interval tree)
  * @nr_transit:  number of entries in @transit
  * @transit:     gfn ranges, other than INVALID slots, that are in transition
  *               (the destination of a move, the creates of a batch that
@@ -476,6 +497,8 @@ struct kvm_memslot_mn_inval {
  * @srcu:             protects @sets and everything reachable from them
  * @slots_lock:       serializes updates
  * @sets:             the published set of each address space
+ * @ids:              the published slots of each address space by id;
+ *                    protected by @slots_lock
  * @generation:       generation of the newest published set, any address space
  * @nr_memslot_pages: pages in all slots, for KVM's overflow check
  * @manual_dirty_log_protect: KVM_DIRTY_LOG_* flags enabled by ENABLE_CAP
@@ -524,6 +547,7 @@ struct kvm_memslot_vm {
 	/* Serializes updates and what must not race with them. */
 	struct mutex slots_lock;
 	struct kvm_memslots __rcu *sets[KVM_MEMSLOT_MAX_ADDRESS_SPACES];
+	struct kvm_memslot_id_index ids[KVM_MEMSLOT_MAX_ADDRESS_SPACES];
 	u64 generation;
 	unsigned long nr_memslot_pages;
 	u64 manual_dirty_log_protect;
@@ -616,6 +640,10 @@ int kvm_memslot_set_regions(struct kvm_memslot_vm *vm,
 			    const struct kvm_userspace_memory_region *mems,
 			    unsigned int nr, unsigned int *failed);
 
+/* virt/kvm/memslot_ids.c */
+struct kvm_memory_slot *kvm_memslot_find_id(struct kvm_memslot_vm *vm,
+					    u16 as_id, u16 id);
+
 /* virt/kvm/memslot_lookup.c */
 /* Visits a slot during a walk; a non-zero return ends the walk. */
 typedef int (*kvm_memslot_visit_t)(struct kvm_memory_slot *slot, void *data);
@@ -624,8 +652,6 @@ struct kvm_memory_slot *kvm_memslot_find_gfn(struct kvm_memslots *slots,
 					     kvm_memslot_gfn_t gfn);
 bool kvm_memslot_gfn_in_transition(struct kvm_memslots *slots,
 				   kvm_memslot_gfn_t gfn);
-struct kvm_memory_slot *kvm_memslot_find_id(struct kvm_memslots *slots,
-					    u16 id);
 int kvm_memslot_visit_hva(struct kvm_memslots *slots,
 			  unsigned long start, unsigned long end,
 			  kvm_memslot_visit_t fn,

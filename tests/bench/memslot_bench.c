@@ -298,7 +298,7 @@ static void bench_one(unsigned int n, unsigned int upd_iters, unsigned int looku
 
 				t0 = harness_now_ns();
 				for (i = 0; i < reps_iters; i++)
-					acc += (unsigned long)kvm_memslot_find_id(slots,
+					acc += (unsigned long)kvm_memslot_find_id(vm, 0,
 										  ids[i & 4095]);
 				keep_min(&out[hot ? C_ID_HOT : C_ID_ALL], rep,
 					 (double)(harness_now_ns() - t0) / reps_iters);
@@ -395,7 +395,7 @@ static void lookup_rounds(unsigned int rounds)
 				continue;
 			t0 = harness_now_ns();
 			for (i = 0; i < SHORT_ROUND; i++)
-				acc += (unsigned long)kvm_memslot_find_id(slots,
+				acc += (unsigned long)kvm_memslot_find_id(vm, 0,
 									  ids[i & 4095]);
 			t[L_ID_ALL][r] = (double)(harness_now_ns() - t0) / SHORT_ROUND;
 		}

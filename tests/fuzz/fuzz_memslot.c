@@ -517,12 +517,33 @@ static void check_lookup(struct kvm_memslots *set, int as_id, u64 gfn)
 	      (unsigned long long)gfn, slot ? (int)slot->id : -1, s->id);
 }
 
+/* Ids pick_id() chooses besides 0 to 7: the edges of the valid range. */
+static const u16 odd_ids[] = { 32763, 32764, 32766, 32767, 0xffff };
+
+/* The index by id holds the model's slots of @as_id, and no others. */
+static void check_ids(int as_id)
+{
+	unsigned int i;
+	u16 id;
+
+	for (i = 0; i < 8 + ARRAY_SIZE(odd_ids); i++) {
+		id = i < 8 ? i : odd_ids[i - 8];
+		CHECK(!kvm_memslot_find_id(&vm, as_id, id) ==
+		      !model_find_id(&model, as_id, id),
+		      "as %d: index by id %s slot %u, the model %s", as_id,
+		      kvm_memslot_find_id(&vm, as_id, id) ? "has" : "lacks", id,
+		      model_find_id(&model, as_id, id) ? "has it" : "does not");
+	}
+}
+
 /* The layout of both address spaces is the model's, lookups agree. */
 static void check_layout(void)
 {
 	int as_id, idx, i;
 	unsigned long nr_pages = 0;
 
+	/* Single-threaded: taking slots_lock for the index by id never waits. */
+	mutex_lock(&vm.slots_lock);
 	idx = srcu_read_lock(&vm.srcu);
 	for (as_id = 0; as_id < NR_AS; as_id++) {
 		struct kvm_memslots *set = kvm_memslots_get(&vm, as_id);
@@ -539,6 +560,7 @@ static void check_layout(void)
 				nr_model++;
 		CHECK(w.nr == nr_model, "as %d: %u slots published, model has %u",
 		      as_id, w.nr, nr_model);
+		check_ids(as_id);
 		for (j = 0; j < w.nr; j++) {
 			const struct kvm_memory_slot *p = w.slot[j];
 			struct mslot *s = model_find_id(&model, as_id, p->id);
@@ -559,7 +581,7 @@ static void check_layout(void)
 			      as_id, p->id);
 			CHECK(j == 0 || kvm_memslot_end(w.slot[j - 1]) <= p->base_gfn,
 			      "as %d: walk out of gfn order or overlapping", as_id);
-			CHECK(kvm_memslot_find_id(set, p->id) == p,
+			CHECK(kvm_memslot_find_id(&vm, as_id, p->id) == p,
 			      "as %d: find_id(%u) disagrees with the walk", as_id, p->id);
 			nr_pages += p->npages;
 			/* Edges of the slot and just outside them. */
@@ -578,6 +600,7 @@ static void check_layout(void)
 	CHECK(!(vm.generation & 1), "VM generation %llu odd after an update",
 	      (unsigned long long)vm.generation);
 	srcu_read_unlock(&vm.srcu, idx);
+	mutex_unlock(&vm.slots_lock);
 }
 
 /* ---- the backend audit and the TLB ---- */
@@ -610,6 +633,7 @@ static void check_tlb(void)
 	unsigned long k;
 	int idx;
 
+	mutex_lock(&vm.slots_lock);
 	idx = srcu_read_lock(&vm.srcu);
 	for (i = 0; i < TLB_SIZE; i++) {
 		struct tlb_entry *e = &tlb[i];
@@ -639,13 +663,14 @@ static void check_tlb(void)
 		}
 		if (!e->writable || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
 			continue;
-		slot = kvm_memslot_find_id(kvm_memslots_get(&vm, e->as_id), s->id);
+		slot = kvm_memslot_find_id(&vm, e->as_id, s->id);
 		for (k = 0; k < e->npages; k++)
 			CHECK(test_bit(e->gfn + k - s->gfn, slot->dirty_bitmap),
 			      "TLB: writable entry for gfn %#llx of dirty-logged slot %u, bit clear: a write would be lost",
 			      (unsigned long long)(e->gfn + k), s->id);
 	}
 	srcu_read_unlock(&vm.srcu, idx);
+	mutex_unlock(&vm.slots_lock);
 }
 
 /* ---- MMU-notifier events, as mmu_notifier.c makes them ---- */
@@ -863,11 +888,10 @@ static void host_mprotect_rw(unsigned long start, unsigned long end)
 
 static u16 pick_id(struct input *in)
 {
-	static const u16 odd[] = { 32763, 32764, 32766, 32767, 0xffff };
 	u8 b = in8(in);
 
 	if ((b & 0xf0) == 0xf0)
-		return odd[b % ARRAY_SIZE(odd)];
+		return odd_ids[b % ARRAY_SIZE(odd_ids)];
 	return b & 7;
 }
 

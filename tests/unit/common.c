@@ -196,12 +196,26 @@ void snap_take(struct kvm_memslot_vm *vm, struct snapshot *s)
 			assert_true(p->npages > 0);
 			if (i)
 				assert_true(w.slots[i - 1].base_gfn + w.slots[i - 1].npages <= p->base_gfn);
-			assert_ptr_equal(kvm_memslot_find_id(set, p->id), p->ptr);
 			assert_ptr_equal(kvm_memslot_find_gfn(set, p->base_gfn), p->ptr);
 			assert_ptr_equal(kvm_memslot_find_gfn(set, p->base_gfn + p->npages - 1), p->ptr);
 		}
 	}
 	srcu_read_unlock(&vm->srcu, idx);
+
+	/*
+	 * The index by id holds the same slots, and nothing else.  Read
+	 * outside the read section: tvm_find_id() takes slots_lock.
+	 */
+	for (as_id = 0; as_id < vm->ops->nr_address_spaces; as_id++) {
+		unsigned int i, nr_ids = 0;
+
+		for (i = 0; i < s->nr[as_id]; i++)
+			assert_ptr_equal(tvm_find_id(vm, as_id, s->slots[as_id][i].id),
+					 s->slots[as_id][i].ptr);
+		for (i = 0; i < KVM_MEMSLOT_MAX_SLOT_ID; i++)
+			nr_ids += !!tvm_find_id(vm, as_id, i);
+		assert_int_equal(nr_ids, s->nr[as_id]);
+	}
 }
 
 void snap_free(struct snapshot *s)
@@ -266,10 +280,10 @@ void snap_assert_layout(const struct snapshot *s, int as_id,
 const struct kvm_memory_slot *tvm_find_id(struct kvm_memslot_vm *vm, int as_id, u16 id)
 {
 	const struct kvm_memory_slot *slot;
-	int idx = srcu_read_lock(&vm->srcu);
 
-	slot = kvm_memslot_find_id(kvm_memslots_get(vm, as_id), id);
-	srcu_read_unlock(&vm->srcu, idx);
+	mutex_lock(&vm->slots_lock);
+	slot = kvm_memslot_find_id(vm, as_id, id);
+	mutex_unlock(&vm->slots_lock);
 	return slot;
 }
 

@@ -78,7 +78,9 @@ static struct fake_event *record(struct fake_backend *fb, enum fake_ev_type type
 		e->generation = set->generation;
 		e->in_update = kvm_memslots_in_update(set);
 		if (old) {
-			const struct kvm_memory_slot *s = kvm_memslot_find_id(set, old->id);
+			/* The hooks run under slots_lock, as the index needs. */
+			const struct kvm_memory_slot *s =
+				kvm_memslot_find_id(vm, e->as_id, old->id);
 
 			e->old_id_present = s != NULL;
 			/* What faults see: only the gfn tree holds INVALID copies. */

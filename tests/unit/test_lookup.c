@@ -124,13 +124,10 @@ static void check_find_gfn(struct lfix *f, unsigned int nr_probes)
 
 static void check_find_id(struct lfix *f)
 {
-	struct kvm_memslots *set;
 	unsigned int i;
-	int idx = srcu_read_lock(&f->vm->srcu);
 
-	set = kvm_memslots_get(f->vm, 0);
 	for (i = 0; i < 32767; i++) {
-		struct kvm_memory_slot *s = kvm_memslot_find_id(set, i);
+		const struct kvm_memory_slot *s = tvm_find_id(f->vm, 0, i);
 
 		if (i < NR && f->ref[i].present) {
 			assert_non_null(s);
@@ -142,9 +139,8 @@ static void check_find_id(struct lfix *f)
 			assert_null(s);
 		}
 	}
-	assert_null(kvm_memslot_find_id(set, 0xffff));
-	assert_null(kvm_memslot_find_id(kvm_memslots_get(f->vm, 1), 0));
-	srcu_read_unlock(&f->vm->srcu, idx);
+	assert_null(tvm_find_id(f->vm, 0, 0xffff));
+	assert_null(tvm_find_id(f->vm, 1, 0));
 }
 
 struct visit {

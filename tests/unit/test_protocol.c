@@ -721,7 +721,9 @@ static void *holder_fn(void *p)
 	const struct kvm_memory_slot *slot;
 	int idx = srcu_read_lock(&h->vm->srcu);
 
-	slot = kvm_memslot_find_id(kvm_memslots_get(h->vm, 0), 2);
+	/* slot 2 starts at gfn 0x300 */
+	slot = kvm_memslot_find_gfn(kvm_memslots_get(h->vm, 0), 0x300);
+	assert_true(slot && slot->id == 2);
 	__atomic_store_n(&h->holding, 1, __ATOMIC_SEQ_CST);
 	while (!__atomic_load_n(&h->release, __ATOMIC_SEQ_CST))
 		harness_sleep_ms(1);
@@ -791,12 +793,15 @@ static void reclaim_reuses_a_later_grace_period(void **state)
 			 worker_gps + 1);
 }
 
-static unsigned int pool_nodes(struct kvm_memslot_vm *vm, int type)
+/* Nodes in the VM's pool, of every type. */
+static unsigned int pool_nodes(struct kvm_memslot_vm *vm)
 {
-	unsigned int nr;
+	unsigned int nr = 0;
+	int type;
 
 	spin_lock(&vm->node_pool.lock);
-	nr = vm->node_pool.nr[type];
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
+		nr += vm->node_pool.nr[type];
 	spin_unlock(&vm->node_pool.lock);
 	return nr;
 }
@@ -805,13 +810,12 @@ static unsigned int pool_nodes(struct kvm_memslot_vm *vm, int type)
  * The nodes an update retires come back to the VM's pool after their grace
  * period, and the next update copies into them instead of allocating.  The
  * three slots make each tree a single leaf, so a flags change copies one
- * node per tree, one of each node type.
+ * node per tree, each of a type of its own (a leaf by gfn, a node by hva).
  */
 static void retired_nodes_are_reused(void **state)
 {
 	struct pfix *f = F(state);
 	unsigned long a0, drained, pooled;
-	int type;
 
 	harness_quiesce();
 	kvm_memslot_node_pool_drain(&f->vm->node_pool);
@@ -820,8 +824,7 @@ static void retired_nodes_are_reused(void **state)
 				 GPA(0x200), 16 * PG, HVA_B), 0);
 	drained = harness_alloc_total - a0;
 	harness_quiesce();
-	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
-		assert_int_equal(pool_nodes(f->vm, type), 1);
+	assert_int_equal(pool_nodes(f->vm), KVM_MEMSLOT_NR_TREES);
 
 	/* held, so that this update's own retired nodes do not come back yet */
 	harness_workqueue_hold(true);
@@ -829,17 +832,19 @@ static void retired_nodes_are_reused(void **state)
 	assert_int_equal(tvm_set(f->vm, SLOT(0, 0), KVM_MEM_LOG_DIRTY_PAGES,
 				 GPA(0x100), 16 * PG, HVA_A), 0);
 	pooled = harness_alloc_total - a0;
-	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
-		assert_int_equal(pool_nodes(f->vm, type), 0);
+	assert_int_equal(pool_nodes(f->vm), 0);
 	harness_workqueue_hold(false);
 	assert_int_equal(pooled + KVM_MEMSLOT_NR_TREES, drained);
 }
 
-/* The pool keeps at most KVM_MEMSLOT_NODE_POOL_MAX nodes of a type. */
+/*
+ * The pool keeps at most KVM_MEMSLOT_NODE_POOL_MAX nodes of a type; each
+ * of the two single-leaf trees retires nodes of its own type.
+ */
 static void node_pool_is_bounded(void **state)
 {
 	struct pfix *f = F(state);
-	int i, type;
+	int i;
 
 	harness_workqueue_hold(true);
 	for (i = 0; i < KVM_MEMSLOT_NODE_POOL_MAX + 10; i++)
@@ -848,8 +853,8 @@ static void node_pool_is_bounded(void **state)
 					 GPA(0x300), 16 * PG, HVA_C), 0);
 	harness_workqueue_hold(false);
 	harness_quiesce();
-	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++)
-		assert_int_equal(pool_nodes(f->vm, type), KVM_MEMSLOT_NODE_POOL_MAX);
+	assert_int_equal(pool_nodes(f->vm),
+			 KVM_MEMSLOT_NR_TREES * KVM_MEMSLOT_NODE_POOL_MAX);
 }
 
 static void generation_is_even_and_grows(void **state)

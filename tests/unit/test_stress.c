@@ -190,6 +190,8 @@ static unsigned long compare(struct kvm_memslot_vm *vm, uint64_t *seed)
 	unsigned int as, id, i;
 	int idx;
 
+	/* Between updates, by the only writer: nothing waits for the lock. */
+	mutex_lock(&vm->slots_lock);
 	idx = srcu_read_lock(&vm->srcu);
 	for (as = 0; as < NR_AS; as++) {
 		struct kvm_memslots *set = kvm_memslots_get(vm, as);
@@ -209,7 +211,7 @@ static unsigned long compare(struct kvm_memslot_vm *vm, uint64_t *seed)
 			if (i >= NR_CAND && cur.s[as][id].present)
 				continue;
 			x = &cur.s[as][id];
-			s = kvm_memslot_find_id(set, id);
+			s = kvm_memslot_find_id(vm, as, id);
 
 			present += x->present;
 			if (!!s != x->present || (s && s->base_gfn != x->base_gfn))
@@ -233,6 +235,7 @@ static unsigned long compare(struct kvm_memslot_vm *vm, uint64_t *seed)
 		}
 	}
 	srcu_read_unlock(&vm->srcu, idx);
+	mutex_unlock(&vm->slots_lock);
 	if (vm->nr_memslot_pages != cur.nr_pages)
 		mismatches++;
 	return mismatches;

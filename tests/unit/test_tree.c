@@ -34,7 +34,7 @@
 #define ARENA_SLOTS	400000
 
 static const enum kvm_memslot_tree_kind kinds[] = {
-	KVM_MEMSLOT_BY_GFN, KVM_MEMSLOT_BY_ID, KVM_MEMSLOT_BY_HVA,
+	KVM_MEMSLOT_BY_GFN, KVM_MEMSLOT_BY_HVA,
 };
 
 /* Slots are never modified nor freed while a test runs: versions share them. */
@@ -88,14 +88,7 @@ static struct kvm_memory_slot *slot_random(struct tfix *f, u16 id)
 
 static u64 key_of(enum kvm_memslot_tree_kind kind, const struct kvm_memory_slot *s)
 {
-	switch (kind) {
-	case KVM_MEMSLOT_BY_GFN:
-		return s->base_gfn;
-	case KVM_MEMSLOT_BY_HVA:
-		return s->userspace_addr;
-	default:
-		return s->id;
-	}
+	return kind == KVM_MEMSLOT_BY_HVA ? s->userspace_addr : s->base_gfn;
 }
 
 static unsigned long hva_end(const struct kvm_memory_slot *s)
@@ -504,7 +497,6 @@ static void check_queries(struct tfix *f, unsigned int nr_probes)
 	memcpy(set.roots, f->v.roots, sizeof(set.roots));
 	for (i = 0; i < nr_probes; i++) {
 		u64 gfn = harness_rand(&f->seed) % gfn_limit;
-		u16 id = harness_rand(&f->seed) % (f->nr_ids + 2);
 		unsigned long start, len;
 
 		assert_ptr_equal(kvm_memslot_tree_floor(f->v.roots[KVM_MEMSLOT_BY_GFN], gfn),
@@ -512,8 +504,6 @@ static void check_queries(struct tfix *f, unsigned int nr_probes)
 		assert_ptr_equal(kvm_memslot_tree_ceil(f->v.roots[KVM_MEMSLOT_BY_GFN], gfn),
 				 ref_ceil(&ref, gfn));
 		assert_ptr_equal(kvm_memslot_find_gfn(&set, gfn), ref_find(&ref, gfn));
-		assert_ptr_equal(kvm_memslot_tree_find_id(f->v.roots[KVM_MEMSLOT_BY_ID], id),
-				 id < f->nr_ids ? f->cur[id] : NULL);
 
 		start = TEST_HVA((harness_rand(&f->seed) % ((1UL << 20) + 64)) * PG);
 		len = harness_rand(&f->seed) % 2 ? 1 + harness_rand(&f->seed) % PG :
@@ -595,8 +585,9 @@ static void apply(struct kvm_memslot_txn *txn, struct version *v, const struct o
 							       r[KVM_MEMSLOT_BY_GFN], op->old);
 		r[KVM_MEMSLOT_BY_GFN] = kvm_memslot_tree_insert(txn, KVM_MEMSLOT_BY_GFN,
 								r[KVM_MEMSLOT_BY_GFN], op->new);
-		for (k = KVM_MEMSLOT_BY_ID; k < KVM_MEMSLOT_NR_TREES; k++)
-			r[k] = kvm_memslot_tree_replace(txn, kinds[k], r[k], op->old, op->new);
+		r[KVM_MEMSLOT_BY_HVA] = kvm_memslot_tree_replace(txn, KVM_MEMSLOT_BY_HVA,
+								 r[KVM_MEMSLOT_BY_HVA],
+								 op->old, op->new);
 		break;
 	}
 }
@@ -784,7 +775,6 @@ static void large_set_grow_churn_shrink(void **state)
 	check_structure(f, &f->v);
 	/* ascending creates leave the nodes nearly full, not half full */
 	assert_true(f->v.roots[KVM_MEMSLOT_BY_GFN]->height <= ascending_height(NR_IDS));
-	assert_true(f->v.roots[KVM_MEMSLOT_BY_ID]->height <= ascending_height(NR_IDS));
 	check_queries(f, 300);
 
 	for (i = 0; i < 600; i++)
@@ -930,11 +920,11 @@ static void fail_each_allocation_of(struct tfix *f, const struct op *pre_ops,
 		harness_fail_alloc(0);
 		assert_int_equal(txn.err, -ENOMEM);
 		/* sticky: nothing more happens in a failed build */
-		root = next.roots[KVM_MEMSLOT_BY_ID];
+		root = next.roots[KVM_MEMSLOT_BY_GFN];
 		before = harness_alloc_total;
-		assert_ptr_equal(kvm_memslot_tree_insert(&txn, KVM_MEMSLOT_BY_ID, root,
+		assert_ptr_equal(kvm_memslot_tree_insert(&txn, KVM_MEMSLOT_BY_GFN, root,
 							 slot_random(f, 0)), root);
-		assert_ptr_equal(kvm_memslot_tree_erase(&txn, KVM_MEMSLOT_BY_ID, root,
+		assert_ptr_equal(kvm_memslot_tree_erase(&txn, KVM_MEMSLOT_BY_GFN, root,
 							op->old ? op->old : op->new), root);
 		assert_int_equal(harness_alloc_total, before);
 		assert_int_equal(txn.err, -ENOMEM);

@@ -870,6 +870,55 @@ static void batch_delete_then_recreate_same_id(void **state)
 	assert_null(tvm_find_gfn(f->vm, 0, 0x100));
 }
 
+/*
+ * The index by id is changed in place while a batch is validated: a batch
+ * that fails, in validation or in a prepare hook after its in-transition
+ * set was published, leaves every id as it was, including one it deleted
+ * and created again and one whose chunk of the index it allocated.
+ */
+static void batch_failure_restores_ids(void **state)
+{
+	struct vfix *f = F(state);
+	struct kvm_userspace_memory_region b[] = {
+		region(SLOT(0, 0), 0, 0, 0, 0),
+		region(SLOT(0, 0), 0, GPA(0x400), 32 * PG, HVA_FREE),
+		region(SLOT(0, 700), 0, GPA(0x800), PG, HVA_FREE + 32 * PG),
+		region(SLOT(0, 11), 0, GPA(0x800), PG, HVA_FREE),	/* overlaps [2] */
+	};
+	const struct kvm_memory_slot *slot0 = tvm_find_id(f->vm, 0, 0);
+	struct snapshot before, after;
+	unsigned int failed = 99;
+
+	harness_quiesce();
+	snap_take(f->vm, &before);
+	assert_int_equal(kvm_memslot_set_regions(f->vm, b, 4, &failed), -EEXIST);
+	assert_int_equal(failed, 3);
+	assert_ptr_equal(tvm_find_id(f->vm, 0, 0), slot0);
+	assert_null(tvm_find_id(f->vm, 0, 700));
+	assert_null(tvm_find_id(f->vm, 0, 11));
+	snap_take(f->vm, &after);
+	snap_assert_same(&before, &after);
+	snap_free(&after);
+
+	/* The third prepare fails, after the delete's INVALID publish. */
+	f->fb.fail_errno = -ENOMEM;
+	f->fb.fail_prepare_nth = 3;
+	assert_int_equal(kvm_memslot_set_regions(f->vm, b, 3, &failed), -ENOMEM);
+	assert_int_equal(failed, 2);
+	assert_ptr_equal(tvm_find_id(f->vm, 0, 0), slot0);
+	assert_null(tvm_find_id(f->vm, 0, 700));
+	snap_take(f->vm, &after);
+	assert_int_equal(before.nr[0], after.nr[0]);
+	snap_free(&before);
+	snap_free(&after);
+
+	/* And the same batch, unhindered, takes effect. */
+	assert_int_equal(kvm_memslot_set_regions(f->vm, b, 3, NULL), 0);
+	assert_int_equal(tvm_find_id(f->vm, 0, 0)->base_gfn, 0x400);
+	assert_int_equal(tvm_find_id(f->vm, 0, 700)->base_gfn, 0x800);
+	tvm_assert_no_warn(f->vm);
+}
+
 static void batch_second_change_of_a_slot_rejected(void **state)
 {
 	struct vfix *f = F(state);
@@ -1018,6 +1067,7 @@ int main(void)
 		X86(batch_each_entry_validated_like_the_ioctl),
 		X86(batch_validated_against_earlier_entries),
 		X86(batch_delete_then_recreate_same_id),
+		X86(batch_failure_restores_ids),
 		X86(batch_second_change_of_a_slot_rejected),
 		X86(batch_empty_and_noop),
 		X86(batch_alloc_failure_changes_nothing),

@@ -52,7 +52,7 @@ static struct kvm_memory_slot *dirty_log_slot(struct kvm_memslot_vm *vm,
 	if (as_id >= vm->ops->nr_address_spaces || id >= vm->ops->nr_user_slots)
 		return ERR_PTR(-EINVAL);
 
-	slot = kvm_memslot_find_id(kvm_memslots_get(vm, as_id), id);
+	slot = kvm_memslot_find_id(vm, as_id, id);
 	if (!slot || !slot->dirty_bitmap)
 		return ERR_PTR(-ENOENT);
 	return slot;

@@ -154,7 +154,7 @@ static void dirty_ring_protect(struct kvm_memslot_vm *vm, u32 slot_field,
 	if (!mask || as_id >= vm->ops->nr_address_spaces ||
 	    id >= vm->ops->nr_user_slots || !vm->ops->protect_dirty_gfns)
 		return;
-	slot = kvm_memslot_find_id(kvm_memslots_get(vm, as_id), id);
+	slot = kvm_memslot_find_id(vm, as_id, id);
 	if (!slot || offset >= slot->npages ||
 	    offset + __fls(mask) >= slot->npages)
 		return;

@@ -68,6 +68,12 @@ void kvm_memslot_free_slot(struct kvm_memslot_vm *vm,
 			   bool free_arch, bool free_bitmap);
 struct kvm_memslots *kvm_memslots_alloc(u16 as_id, unsigned int nr_transit);
 
+/* memslot_ids.c */
+int kvm_memslot_ids_reserve(struct kvm_memslot_vm *vm, u16 as_id, u16 id);
+void kvm_memslot_ids_set(struct kvm_memslot_vm *vm, u16 as_id, u16 id,
+			 struct kvm_memory_slot *slot);
+void kvm_memslot_ids_destroy(struct kvm_memslot_vm *vm);
+
 /* memslot_mn_sync.c */
 void kvm_memslot_publish_begin(struct kvm_memslot_vm *vm);
 void kvm_memslot_publish_end(struct kvm_memslot_vm *vm);

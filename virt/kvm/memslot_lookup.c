@@ -55,18 +55,6 @@ bool kvm_memslot_gfn_in_transition(struct kvm_memslots *slots,
 }
 
 /**
- * kvm_memslot_find_id() - the slot with a given id
- * @slots: the set
- * @id:    slot id
- *
- * Return: the slot, which may be INVALID, or NULL.
- */
-struct kvm_memory_slot *kvm_memslot_find_id(struct kvm_memslots *slots, u16 id)
-{
-	return kvm_memslot_tree_find_id(slots->roots[KVM_MEMSLOT_BY_ID], id);
-}
-
-/**
  * __kvm_memslot_find_gfn_hint() - the miss path of kvm_memslot_find_gfn_hint()
  * @slots: the set
  * @gfn:   guest frame number

@@ -2,8 +2,8 @@
 /*
  * Persistent (path-copying) B+trees of memslots.
  *
- * A slot set is three trees over the same slots: by base gfn, by id and by
- * host virtual address.  An update copies only the nodes on the root-to-leaf
+ * A slot set is two trees over the same slots: by base gfn and by host
+ * virtual address.  An update copies only the nodes on the root-to-leaf
  * paths it changes (and, when a node under- or overflows, one sibling or
  * one new node per level) and shares everything else with the published
  * version, so an update costs O(log n) time and memory even at 32764 slots,
@@ -333,15 +333,7 @@ void kvm_memslot_tree_destroy(struct kvm_memslot_node *root)
 static u64 slot_key(enum kvm_memslot_tree_kind kind,
 		    const struct kvm_memory_slot *slot)
 {
-	switch (kind) {
-	case KVM_MEMSLOT_BY_GFN:
-		return slot->base_gfn;
-	case KVM_MEMSLOT_BY_HVA:
-		return slot->userspace_addr;
-	case KVM_MEMSLOT_BY_ID:
-	default:
-		return slot->id;
-	}
+	return kind == KVM_MEMSLOT_BY_HVA ? slot->userspace_addr : slot->base_gfn;
 }
 
 /*
@@ -1011,17 +1003,4 @@ struct kvm_memory_slot *kvm_memslot_tree_ceil(const struct kvm_memslot_node *roo
 	while (next->height)
 		next = next->children[0];
 	return next->slots[0];
-}
-
-/**
- * kvm_memslot_tree_find_id() - the slot with a given id
- * @root: a tree ordered by id
- * @id:   slot id
- *
- * Return: the slot, or NULL.
- */
-struct kvm_memory_slot *kvm_memslot_tree_find_id(const struct kvm_memslot_node *root,
-						 u16 id)
-{
-	return tree_floor(root, id, true);
 }

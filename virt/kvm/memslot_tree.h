@@ -32,7 +32,7 @@
 /*
  * Fewest entries of a node other than the root.  A quarter rather than
  * half of the fanout lets a split made by an append (slots are usually
- * created in ascending order of gfn, id and host address) leave the left
+ * created in ascending order of gfn and host address) leave the left
  * node nearly full, while a deletion still merges or redistributes as soon
  * as a node gets this sparse, so the height stays logarithmic in the
  * number of slots the set holds now.
@@ -41,9 +41,9 @@
 
 /*
  * Key of an unused entry.  Real keys are below it (a gfn has at most 52
- * bits, an id 16, a host address is below TASK_SIZE), so a lookup may count
- * the keys not above its target over the whole array without looking at
- * how many entries are used.
+ * bits, a host address is below TASK_SIZE), so a lookup may count the
+ * keys not above its target over the whole array without looking at how
+ * many entries are used.
  */
 #define KVM_MEMSLOT_KEY_NONE	U64_MAX
 
@@ -58,7 +58,7 @@
 /**
  * struct kvm_memslot_node - a node of a persistent B+tree
  * @keys:     sorted keys of the used entries, then KVM_MEMSLOT_KEY_NONE; in
- *            a leaf the key of each slot (base gfn, id or host address, by
+ *            a leaf the key of each slot (base gfn or host address, by
  *            the tree's order), in an internal node the smallest key of
  *            each child's subtree
  * @slots:    a leaf's slots
@@ -214,8 +214,6 @@ struct kvm_memory_slot *kvm_memslot_tree_find_gfn(const struct kvm_memslot_node 
 						  kvm_memslot_gfn_t gfn);
 struct kvm_memory_slot *kvm_memslot_tree_ceil(const struct kvm_memslot_node *root,
 					      kvm_memslot_gfn_t gfn);
-struct kvm_memory_slot *kvm_memslot_tree_find_id(const struct kvm_memslot_node *root,
-						 u16 id);
 
 void kvm_memslot_nodes_free(struct kvm_memslot_node *list);
 void kvm_memslot_nodes_recycle(struct kvm_memslot_node_pool *pool,

@@ -178,6 +178,10 @@ static void kvm_memslot_build_apply(struct kvm_memslot_update *u,
 {
 	struct kvm_memslot_node **roots = b->roots;
 	struct kvm_memslot_txn *txn = &u->txn;
+	struct kvm_memory_slot *slot = rec->new ?: rec->old;
+
+	/* kvm_memslot_discard_new() undoes this if the update fails. */
+	kvm_memslot_ids_set(u->vm, slot->as_id, slot->id, rec->new);
 
 	switch (rec->change) {
 	case KVM_MEMSLOT_CREATE:
@@ -198,7 +202,7 @@ static void kvm_memslot_build_apply(struct kvm_memslot_update *u,
 		roots[KVM_MEMSLOT_BY_GFN] =
 			kvm_memslot_tree_insert(txn, KVM_MEMSLOT_BY_GFN,
 						roots[KVM_MEMSLOT_BY_GFN], rec->new);
-		kvm_memslot_trees_replace(txn, roots, KVM_MEMSLOT_BY_ID,
+		kvm_memslot_trees_replace(txn, roots, KVM_MEMSLOT_BY_HVA,
 					  rec->old, rec->new);
 		break;
 	case KVM_MEMSLOT_FLAGS_ONLY:
@@ -259,7 +263,7 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 		return -EINVAL;
 
 	b = &u->as[as_id];
-	old = kvm_memslot_tree_find_id(b->roots[KVM_MEMSLOT_BY_ID], id);
+	old = kvm_memslot_find_id(u->vm, as_id, id);
 	if (old && (old->flags & KVM_MEMSLOT_UPDATE_NEW))
 		return -EINVAL;
 
@@ -297,6 +301,12 @@ static int kvm_memslot_check_region(struct kvm_memslot_update *u,
 				 base_gfn + npages))
 		return -EEXIST;
 
+	if (!old) {
+		int r = kvm_memslot_ids_reserve(u->vm, as_id, id);
+
+		if (r)
+			return r;
+	}
 	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return -ENOMEM;
@@ -537,10 +547,21 @@ static int kvm_memslot_prepare_one(struct kvm_memslot_update *u,
 	return 0;
 }
 
-/* Free the slots an update created but never published. */
+/*
+ * Free the slots an update created but never published, and point their
+ * ids back at the published slots.  The changes are undone last to first:
+ * a batch may delete a slot and create another with its id.
+ */
 static void kvm_memslot_discard_new(struct kvm_memslot_update *u)
 {
 	unsigned int i;
+
+	for (i = u->nr; i--; ) {
+		struct kvm_memslot_change_rec *rec = &u->changes[i];
+		struct kvm_memory_slot *slot = rec->new ?: rec->old;
+
+		kvm_memslot_ids_set(u->vm, slot->as_id, slot->id, rec->old);
+	}
 
 	for (i = 0; i < u->nr; i++) {
 		struct kvm_memslot_change_rec *rec = &u->changes[i];

@@ -159,6 +159,7 @@ void kvm_memslot_vm_uninit(struct kvm_memslot_vm *vm)
 		kfree(slots);
 		RCU_INIT_POINTER(vm->sets[as_id], NULL);
 	}
+	kvm_memslot_ids_destroy(vm);
 	kvm_memslot_node_pool_drain(&vm->node_pool);
 	cleanup_srcu_struct(&vm->srcu);
 }

@@ -48,12 +48,18 @@
 #define KVM_MEMSLOT_KEY_NONE	U64_MAX
 
 /*
- * Nodes of each type a VM's pool keeps.  An update at 32764 slots copies
- * at most four nodes of a type per change (a path of three and a sibling);
- * 64 cover a burst of updates between two runs of the reclaim work, for
- * at most 250 KiB per VM.
+ * Nodes of each type a VM's pool keeps.  Retired nodes come back only when
+ * the reclaim work runs, some 10 ms after an update; until then every
+ * update takes its nodes from the pool, up to four of a type per change at
+ * 32764 slots (a path of three, and a sibling where a node splits or
+ * merges).  With 64, a stream of flags changes at 32764 slots took half
+ * of its nodes from the slab caches, at three times the cost of a pooled
+ * one ("The fifth change" in Documentation/virt/kvm/memslots.rst); 256
+ * cover it.  A full pool holds about 950 KiB, which a VM keeps after a
+ * burst of updates until it is destroyed; the trees of a VM with 32764
+ * slots take about 3 MiB.
  */
-#define KVM_MEMSLOT_NODE_POOL_MAX	64
+#define KVM_MEMSLOT_NODE_POOL_MAX	256
 
 /**
  * struct kvm_memslot_node - a node of a persistent B+tree

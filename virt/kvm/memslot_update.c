@@ -65,8 +65,9 @@ struct kvm_memslot_change_rec {
  * struct kvm_memslot_as_build - an update's view of one address space
  * @base:       the set published when the update began
  * @invalid:    the set published while old slots are in transition
- * @final:      the set published when the update succeeds
- * @restore:    the set re-publishing @base's layout if preparing fails
+ * @final:      the set published when the update succeeds, or, if
+ *              preparing fails after @invalid was published, the one that
+ *              publishes @base's layout again
  * @roots:      the final set's trees, built privately
  * @nr_slots:   slots in the final set
  * @nr_transit: ranges in transition in @invalid
@@ -76,7 +77,6 @@ struct kvm_memslot_as_build {
 	struct kvm_memslots *base;
 	struct kvm_memslots *invalid;
 	struct kvm_memslots *final;
-	struct kvm_memslots *restore;
 	struct kvm_memslot_node *roots[KVM_MEMSLOT_NR_TREES];
 	unsigned int nr_slots;
 	unsigned int nr_transit;
@@ -357,10 +357,8 @@ static int kvm_memslot_build_invalid(struct kvm_memslot_update *u)
 		if (!b->touched)
 			continue;
 		b->invalid = kvm_memslots_alloc(as_id, b->nr_transit);
-		b->restore = kvm_memslots_alloc(as_id, 0);
-		if (!b->invalid || !b->restore)
+		if (!b->invalid)
 			return -ENOMEM;
-		*b->restore = *b->base;
 		memcpy(b->invalid->roots, b->base->roots, sizeof(b->invalid->roots));
 		b->invalid->nr_slots = b->base->nr_slots;
 	}
@@ -436,14 +434,7 @@ static int kvm_memslot_update_alloc(struct kvm_memslot_update *u)
 static struct kvm_memslots *kvm_memslot_build_set(struct kvm_memslot_as_build *b,
 						  enum kvm_memslot_publish_kind kind)
 {
-	switch (kind) {
-	case KVM_MEMSLOT_PUBLISH_INVALID:
-		return b->invalid;
-	case KVM_MEMSLOT_PUBLISH_FINAL:
-		return b->final;
-	default:
-		return b->restore;
-	}
+	return kind == KVM_MEMSLOT_PUBLISH_INVALID ? b->invalid : b->final;
 }
 
 /*
@@ -600,13 +591,10 @@ static void kvm_memslot_retire_invalid(struct kvm_memslot_update *u)
 static void kvm_memslot_retire_replaced(struct kvm_memslot_update *u)
 {
 	struct kvm_memslot_reclaim *reclaim = u->reclaim;
-	unsigned int i, as_id;
+	unsigned int i;
 
 	kvm_memslot_retire_invalid(u);
 	kvm_memslot_reclaim_add_nodes(reclaim, u->txn.retired);
-	for (as_id = 0; as_id < u->vm->ops->nr_address_spaces; as_id++)
-		kfree(u->as[as_id].restore);
-
 	for (i = 0; i < u->nr; i++) {
 		struct kvm_memory_slot *old = u->changes[i].old;
 		struct kvm_memory_slot *new = u->changes[i].new;
@@ -624,7 +612,9 @@ static void kvm_memslot_retire_replaced(struct kvm_memslot_update *u)
 /*
  * Preparing failed after the INVALID sets were published: publish the old
  * layout again, in new set structures whose generation tells caches that
- * something happened, and retire what was tried.
+ * something happened, and retire what was tried.  The final sets were
+ * never published, and their trees were discarded with the build: they
+ * carry the old layout instead, so that nothing is allocated here.
  */
 static void kvm_memslot_restore(struct kvm_memslot_update *u)
 {
@@ -632,10 +622,14 @@ static void kvm_memslot_restore(struct kvm_memslot_update *u)
 
 	lockdep_assert_held(&u->vm->slots_lock);
 
+	for (as_id = 0; as_id < u->vm->ops->nr_address_spaces; as_id++) {
+		struct kvm_memslot_as_build *b = &u->as[as_id];
+
+		if (b->touched)
+			*b->final = *b->base;
+	}
 	kvm_memslot_publish(u, KVM_MEMSLOT_PUBLISH_RESTORE);
 	kvm_memslot_retire_invalid(u);
-	for (as_id = 0; as_id < u->vm->ops->nr_address_spaces; as_id++)
-		kfree(u->as[as_id].final);
 	kvm_memslot_reclaim_defer(u->vm, u->reclaim);
 }
 
@@ -650,7 +644,6 @@ static void kvm_memslot_update_abort(struct kvm_memslot_update *u)
 	for (as_id = 0; as_id < u->vm->ops->nr_address_spaces; as_id++) {
 		kfree(u->as[as_id].final);
 		kfree(u->as[as_id].invalid);
-		kfree(u->as[as_id].restore);
 	}
 	kvm_memslot_txn_abort(&u->invalid_txn);
 	kvm_memslot_txn_abort(&u->txn);

@@ -22,6 +22,7 @@
 #define TEST_PAGE_SIZE_FOLLOWS_VM
 #include "common.h"
 #include "fake_backend.h"
+#include "../../virt/kvm/memslot_tree.h"
 #include <linux/bitops.h>
 
 #define TASK_SIZE_MAX_T	((1UL << 47) - PAGE_SIZE)	/* x86-64, 4-level */
@@ -417,6 +418,16 @@ static void prepare_failure_einval(void **state) { prepare_failure_errno(F(state
 static void prepare_failure_efault(void **state) { prepare_failure_errno(F(state), -EFAULT); }
 
 /*
+ * Empty the VM's node pool, so that the next update allocates every node
+ * it copies and each of those allocations can be failed.
+ */
+static void empty_node_pool(struct vfix *f)
+{
+	harness_quiesce();
+	kvm_memslot_node_pool_drain(&f->vm->node_pool);
+}
+
+/*
  * Fail each allocation of an update in turn.  Before anything is published
  * a failure must change nothing at all; an update that had already
  * published its in-transition set (delete, move) must have re-published
@@ -432,6 +443,7 @@ static void alloc_failure_each_site(struct vfix *f, struct kvm_userspace_memory_
 		unsigned int as;
 		int ret;
 
+		empty_node_pool(f);
 		snap_take(f->vm, &before);
 		harness_fail_alloc(nth);
 		ret = kvm_memslot_set_user_region(f->vm, &r);
@@ -972,6 +984,7 @@ static void batch_alloc_failure_changes_nothing(void **state)
 		unsigned int as, i;
 		int ret;
 
+		empty_node_pool(f);
 		snap_take(f->vm, &before);
 		harness_fail_alloc(nth);
 		ret = kvm_memslot_set_regions(f->vm, b, 4, NULL);

@@ -40,6 +40,9 @@ long harness_alloc_live;
 unsigned long harness_alloc_total;
 unsigned long harness_alloc_failed;
 
+/* What a fresh object holds where its allocation asked for no zeroes. */
+#define HARNESS_POISON	0x6b
+
 /*
  * Every allocation: counted, possibly failed on purpose, then from malloc,
  * or from posix_memalign when the caller needs more alignment than malloc
@@ -66,8 +69,15 @@ void *harness_alloc_aligned(size_t size, size_t align, gfp_t flags)
 	} else {
 		p = (flags & __GFP_ZERO) ? calloc(1, size) : malloc(size);
 	}
-	if (p)
-		__atomic_add_fetch(&harness_alloc_live, 1, __ATOMIC_SEQ_CST);
+	if (!p)
+		return NULL;
+	/*
+	 * As the kernel's slab debugging does: what the code does not
+	 * initialise reads as poison, never as zeroes or an older object.
+	 */
+	if (!(flags & __GFP_ZERO))
+		memset(p, HARNESS_POISON, size);
+	__atomic_add_fetch(&harness_alloc_live, 1, __ATOMIC_SEQ_CST);
 	return p;
 }
 

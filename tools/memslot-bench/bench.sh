@@ -22,6 +22,9 @@
 #   BENCH_PROFILE_FUNCTIONS --profile: trace only these functions (comma-
 #                          separated) under the ioctl, to time them with
 #                          little inflation
+#   BENCH_PROFILE_EVENTS   --profile: also record these tracefs events
+#                          (comma-separated), trace the functions in every
+#                          task, and print the raw trace with timestamps
 #
 # Outputs in BENCH_OUT: smp<N>.json (the figures), smp<N>.txt (the table),
 # smp<N>/console.log (the whole boot), latency.png (p50 against slot count),
@@ -52,7 +55,7 @@ for smp in $smps; do
 	dir=$out/smp$smp
 	mkdir -p "$dir"
 	env="BENCH_MODE=$mode BENCH_SAMPLES=${BENCH_SAMPLES:-200} BENCH_BUDGET=${BENCH_BUDGET:-25}"
-	for k in BENCH_PARTS BENCH_PROFILE_OPS BENCH_PROFILE_SLOTS BENCH_PROFILE_N BENCH_PROFILE_DEPTH BENCH_PROFILE_FUNCTIONS; do
+	for k in BENCH_PARTS BENCH_PROFILE_OPS BENCH_PROFILE_SLOTS BENCH_PROFILE_N BENCH_PROFILE_DEPTH BENCH_PROFILE_FUNCTIONS BENCH_PROFILE_EVENTS; do
 		[ -n "${!k:-}" ] && env+=" $k=${!k}"
 	done
 	echo "bench: booting with $smp guest CPU(s), $(load)"

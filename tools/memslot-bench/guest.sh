@@ -15,7 +15,8 @@ if [ "${BENCH_MODE:-bench}" = profile ]; then
 			./memslot-bench --profile "$op" --profile-slots "$n" \
 				--profile-ops "${BENCH_PROFILE_N:-20}" \
 				--profile-depth "${BENCH_PROFILE_DEPTH:-6}" \
-				${BENCH_PROFILE_FUNCTIONS:+--profile-functions "$BENCH_PROFILE_FUNCTIONS"} || rc=1
+				${BENCH_PROFILE_FUNCTIONS:+--profile-functions "$BENCH_PROFILE_FUNCTIONS"} \
+				${BENCH_PROFILE_EVENTS:+--profile-events "$BENCH_PROFILE_EVENTS"} || rc=1
 			echo "@@@BENCH PROFILE END@@@"
 		done
 	done

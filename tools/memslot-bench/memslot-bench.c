@@ -34,7 +34,11 @@
  * listed functions are traced, whatever calls them: a few traced calls
  * inflate an op by a few microseconds, not by one per function called, so
  * the figures are close to untraced ones.  Names the kernel does not have
- * (inlined, or of the other device) are skipped.
+ * (inlined, or of the other device) are skipped.  With --profile-events
+ * LIST (comma-separated tracefs event names, such as sched:sched_switch)
+ * those events are recorded too, the functions are traced in every task
+ * (the kworkers that run an SRCU grace period, say), and the raw trace of
+ * each device, with absolute timestamps, is printed before its summary.
  *
  * --parts LIST runs only the listed parts (comma-separated: streams,
  * relayout, latency, huge, flush; all by default), to look again at one of
@@ -43,7 +47,8 @@
  * Usage: memslot-bench [--json FILE] [--samples N] [--budget SECONDS]
  *                      [--parts LIST]
  *                      [--profile OP [--profile-slots N] [--profile-ops N]
- *                       [--profile-depth N] [--profile-functions LIST]]
+ *                       [--profile-depth N] [--profile-functions LIST]
+ *                       [--profile-events LIST]]
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -960,6 +965,29 @@ static void report(const char *json, struct huge_res *h,
 
 /* ---- --profile ------------------------------------------------------- */
 
+/* Record the tracefs events of @events (comma-separated), and only them. */
+static void profile_events(const char *events)
+{
+	char list[1024], *save, *e;
+
+	tracefs_write("set_event", "");
+	snprintf(list, sizeof(list), "%s", events);
+	for (e = strtok_r(list, ",", &save); e; e = strtok_r(NULL, ",", &save))
+		if (tracefs_put("set_event", e, O_APPEND))
+			fprintf(stderr, "no event %s\n", e);
+}
+
+/* Copy the trace, as tracefs prints it, to stdout. */
+static void profile_print_raw(FILE *in, const char *dev)
+{
+	char line[512];
+
+	printf("==== raw trace, %s ====\n", dev);
+	while (fgets(line, sizeof(line), in))
+		fputs(line, stdout);
+	rewind(in);
+}
+
 #define PROF_MAX_PATHS	4096
 #define PROF_MAX_DEPTH	32
 
@@ -1074,7 +1102,7 @@ static int profile_filter(const char *funcs)
 }
 
 static int profile(const char *opname, unsigned int nslots, int nops, int depth,
-		   const char *funcs)
+		   const char *funcs, const char *events)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 	enum op op;
@@ -1111,8 +1139,10 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth,
 	} else {
 		tracefs_write("set_graph_function", "__x64_sys_ioctl");
 	}
+	/* Events show other tasks at work: trace the functions in them too. */
 	snprintf(buf, sizeof(buf), "%d", getpid());
-	tracefs_write("set_ftrace_pid", buf);
+	tracefs_write("set_ftrace_pid", events ? "" : buf);
+	tracefs_write("options/funcgraph-abstime", events ? "1" : "0");
 	snprintf(buf, sizeof(buf), "%d", depth);
 	tracefs_write("max_graph_depth", buf);
 	tracefs_write("options/funcgraph-tail", "1");
@@ -1130,6 +1160,8 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth,
 		if (!devs[d].present)
 			continue;
 		tracefs_write("trace", "");
+		if (events)
+			profile_events(events);
 		snprintf(path, sizeof(path), "%s/tracing_on", tracefs);
 		trace_on_fd = open(path, O_WRONLY | O_CLOEXEC);
 		op_setup(d, op, 0);
@@ -1150,6 +1182,8 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth,
 		in = fopen(path, "r");
 		if (!in)
 			continue;
+		if (events)
+			profile_print_raw(in, dev_path[d]);
 		prof_parse(in);
 		fclose(in);
 		qsort(prof, nprof, sizeof(prof[0]), cmp_prof);
@@ -1185,6 +1219,8 @@ static int profile(const char *opname, unsigned int nslots, int nops, int depth,
 		}
 	}
 	tracefs_write("current_tracer", "nop");
+	tracefs_write("set_event", "");
+	tracefs_write("options/funcgraph-abstime", "0");
 	tracefs_write("set_ftrace_pid", "");
 	tracefs_write("set_graph_function", "");
 	tracefs_write("set_ftrace_filter", "");
@@ -1209,6 +1245,7 @@ static bool want(const char *part)
 int main(int argc, char **argv)
 {
 	const char *json = NULL, *prof_op = NULL, *prof_funcs = NULL;
+	const char *prof_events = NULL;
 	unsigned int prof_slots = 4096;
 	int prof_ops = 20, prof_depth = 6;
 	static struct huge_res *h;
@@ -1241,6 +1278,8 @@ int main(int argc, char **argv)
 			prof_depth = atoi(v);
 		else if (!strcmp(a, "--profile-functions"))
 			prof_funcs = v;
+		else if (!strcmp(a, "--profile-events"))
+			prof_events = v;
 		else
 			return fprintf(stderr, "unknown option %s\n", a), 2;
 		i++;
@@ -1274,7 +1313,7 @@ int main(int argc, char **argv)
 		prof_slots = nr_user_slots;
 	if (prof_op)
 		return profile(prof_op, prof_slots, prof_ops, prof_depth,
-			       prof_funcs);
+			       prof_funcs, prof_events);
 
 	if (want("streams")) {
 		fprintf(stderr, "memslot-bench: streams of %d creates and deletes\n",

@@ -360,20 +360,23 @@ static u64 slot_key(enum kvm_memslot_tree_kind kind,
 
 /*
  * The number of entries of @node ordered before or at (@key, @id); the id
- * counts only in the hva tree, whose keys may repeat.
+ * counts only in the hva tree, whose keys may repeat.  Entries with equal
+ * keys (slots aliasing one host address) are in id order, so only they
+ * are compared by id: a search costs two ranks and the aliases it passes,
+ * not a compare per entry of every node on its path.
  */
 static unsigned int node_rank_exact(const struct kvm_memslot_node *node,
 				    u64 key, u16 id)
 {
-	unsigned int i, rank = 0;
+	unsigned int rank, le = kvm_memslot_rank(node->keys, key);
 	const u16 *ids;
 
 	if (!node_is_hva(node))
-		return kvm_memslot_rank(node->keys, key);
+		return le;
+	rank = key ? kvm_memslot_rank(node->keys, key - 1) : 0;
 	ids = kvm_memslot_hva_node(node)->ids;
-	for (i = 0; i < node->nr; i++)
-		rank += node->keys[i] < key ||
-			(node->keys[i] == key && ids[i] <= id);
+	while (rank < le && ids[rank] <= id)
+		rank++;
 	return rank;
 }
 
@@ -484,7 +487,6 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 					   unsigned int height)
 {
 	enum node_type type = node_type(kind, height);
-	struct kvm_memslot_hva_node *hnode;
 	struct kvm_memslot_node *node = NULL;
 
 	if (txn->pool)
@@ -495,12 +497,11 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 		txn->err = -ENOMEM;
 		return NULL;
 	}
+	/*
+	 * The prefix maxima of an hva node are left as they are: no build
+	 * reads them before node_fix_prefix() has written all of them.
+	 */
 	node_keys_fill(node->keys, KVM_MEMSLOT_KEY_NONE, KVM_MEMSLOT_FANOUT);
-	if (kind == KVM_MEMSLOT_BY_HVA) {
-		hnode = kvm_memslot_hva_node(node);
-		node_keys_fill(hnode->prefix_end, KVM_MEMSLOT_KEY_NONE,
-			       KVM_MEMSLOT_FANOUT);
-	}
 	node->nr = 0;
 	node->height = height;
 	node->kind = kind;

@@ -64,6 +64,8 @@ static int teardown(void **state)
 {
 	struct pfix *f = *state;
 
+	/* A test that failed while it held the work must not hang the rest. */
+	harness_workqueue_hold(false);
 	fake_vm_destroy(&f->fb);
 	free(f);
 	return 0;
@@ -838,23 +840,57 @@ static void retired_nodes_are_reused(void **state)
 }
 
 /*
- * The pool keeps at most KVM_MEMSLOT_NODE_POOL_MAX nodes of a type; each
- * of the two single-leaf trees retires nodes of its own type.
+ * The pool keeps at most KVM_MEMSLOT_NODE_POOL_MAX nodes of a type.  Creates
+ * wait for no grace period, so the nodes they retire all come back when
+ * the work runs: more than the pool takes of a leaf by gfn and of a node
+ * by hva, a few internal nodes by gfn.
  */
 static void node_pool_is_bounded(void **state)
 {
 	struct pfix *f = F(state);
-	int i;
+	unsigned int i, total = 0;
+	int type;
 
 	harness_workqueue_hold(true);
 	for (i = 0; i < KVM_MEMSLOT_NODE_POOL_MAX + 10; i++)
-		assert_int_equal(tvm_set(f->vm, SLOT(0, 2),
-					 i % 2 ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-					 GPA(0x300), 16 * PG, HVA_C), 0);
+		assert_int_equal(tvm_set(f->vm, SLOT(0, 100 + i), 0,
+					 GPA(0x10000 + 2 * i), PG, HVA_C), 0);
 	harness_workqueue_hold(false);
 	harness_quiesce();
-	assert_int_equal(pool_nodes(f->vm),
-			 KVM_MEMSLOT_NR_TREES * KVM_MEMSLOT_NODE_POOL_MAX);
+	for (type = 0; type < KVM_MEMSLOT_NR_NODE_TYPES; type++) {
+		assert_true(f->vm->node_pool.nr[type] <= KVM_MEMSLOT_NODE_POOL_MAX);
+		total += f->vm->node_pool.nr[type];
+	}
+	assert_true(total >= KVM_MEMSLOT_NR_TREES * KVM_MEMSLOT_NODE_POOL_MAX);
+}
+
+/*
+ * The grace period an update waits for covers what earlier updates retired:
+ * their nodes are pooled when it ends, not when the work runs.  A create
+ * copies one leaf per tree and waits for nothing; enabling dirty logging
+ * copies its own nodes first, then waits, and then finds the create's.
+ */
+static void grace_period_pools_covered_nodes(void **state)
+{
+	struct pfix *f = F(state);
+	u64 reclaimed0;
+
+	harness_quiesce();
+	kvm_memslot_node_pool_drain(&f->vm->node_pool);
+	reclaimed0 = READ_ONCE(f->vm->stats.reclaimed);
+	harness_workqueue_hold(true);
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 9), 0, GPA(0x1000), PG, HVA_D), 0);
+	assert_int_equal(pool_nodes(f->vm), 0);
+	assert_int_equal(tvm_set(f->vm, SLOT(0, 9), KVM_MEM_LOG_DIRTY_PAGES,
+				 GPA(0x1000), PG, HVA_D), 0);
+	assert_int_equal(pool_nodes(f->vm), KVM_MEMSLOT_NR_TREES);
+	assert_int_equal(READ_ONCE(f->vm->stats.reclaimed), reclaimed0);
+
+	/* the work still frees the rest of both batches */
+	harness_workqueue_hold(false);
+	harness_quiesce();
+	assert_int_equal(READ_ONCE(f->vm->stats.reclaimed), reclaimed0 + 2);
+	assert_int_equal(pool_nodes(f->vm), 2 * KVM_MEMSLOT_NR_TREES);
 }
 
 static void generation_is_even_and_grows(void **state)
@@ -903,6 +939,7 @@ int main(void)
 		T(reclaim_reuses_a_later_grace_period),
 		T(retired_nodes_are_reused),
 		T(node_pool_is_bounded),
+		T(grace_period_pools_covered_nodes),
 		T(generation_is_even_and_grows),
 	};
 

@@ -63,6 +63,7 @@ void kvm_memslot_reclaim_add_slot(struct kvm_memslot_reclaim *reclaim,
 				  bool free_arch, bool free_bitmap);
 void kvm_memslot_reclaim_defer(struct kvm_memslot_vm *vm,
 			       struct kvm_memslot_reclaim *reclaim);
+void kvm_memslot_reclaim_pool_covered(struct kvm_memslot_vm *vm);
 void kvm_memslot_free_slot(struct kvm_memslot_vm *vm,
 			   struct kvm_memory_slot *slot,
 			   bool free_arch, bool free_bitmap);

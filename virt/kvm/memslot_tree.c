@@ -236,6 +236,37 @@ static struct kvm_memslot_node *node_pool_get(struct kvm_memslot_node_pool *pool
 }
 
 /**
+ * kvm_memslot_nodes_pool_fill() - put nodes in a pool, as many as it takes
+ * @pool: the pool
+ * @list: nodes chained through ->next, or NULL; no reader may reach them
+ *        any more (retired ones after a grace period, or never published)
+ *
+ * Return: the nodes the pool had no room for, chained through ->next.
+ */
+struct kvm_memslot_node *kvm_memslot_nodes_pool_fill(struct kvm_memslot_node_pool *pool,
+						     struct kvm_memslot_node *list)
+{
+	struct kvm_memslot_node *next, *rest = NULL;
+	enum node_type type;
+
+	spin_lock(&pool->lock);
+	for (; list; list = next) {
+		next = list->next;
+		type = node_type(list->kind, list->height);
+		if (pool->nr[type] < KVM_MEMSLOT_NODE_POOL_MAX) {
+			list->next = pool->free[type];
+			pool->free[type] = list;
+			pool->nr[type]++;
+		} else {
+			list->next = rest;
+			rest = list;
+		}
+	}
+	spin_unlock(&pool->lock);
+	return rest;
+}
+
+/**
  * kvm_memslot_nodes_recycle() - give nodes back, to a pool or to the caches
  * @pool: the pool, or NULL to free every node
  * @list: nodes chained through ->next, or NULL; no reader may reach them
@@ -250,21 +281,12 @@ void kvm_memslot_nodes_recycle(struct kvm_memslot_node_pool *pool,
 	struct kvm_memslot_node *next;
 	enum node_type type;
 
+	if (pool)
+		list = kvm_memslot_nodes_pool_fill(pool, list);
 	for (; list; list = next) {
 		next = list->next;
 		type = node_type(list->kind, list->height);
-		if (pool) {
-			spin_lock(&pool->lock);
-			if (pool->nr[type] < KVM_MEMSLOT_NODE_POOL_MAX) {
-				list->next = pool->free[type];
-				pool->free[type] = list;
-				pool->nr[type]++;
-				list = NULL;
-			}
-			spin_unlock(&pool->lock);
-		}
-		if (list)
-			kmem_cache_free(kvm_memslot_node_caches[type], list);
+		kmem_cache_free(kvm_memslot_node_caches[type], list);
 	}
 }
 

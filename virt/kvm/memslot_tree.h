@@ -222,6 +222,8 @@ struct kvm_memory_slot *kvm_memslot_tree_ceil(const struct kvm_memslot_node *roo
 					      kvm_memslot_gfn_t gfn);
 
 void kvm_memslot_nodes_free(struct kvm_memslot_node *list);
+struct kvm_memslot_node *kvm_memslot_nodes_pool_fill(struct kvm_memslot_node_pool *pool,
+						     struct kvm_memslot_node *list);
 void kvm_memslot_nodes_recycle(struct kvm_memslot_node_pool *pool,
 			       struct kvm_memslot_node *list);
 void kvm_memslot_node_pool_init(struct kvm_memslot_node_pool *pool);

@@ -497,6 +497,7 @@ static void kvm_memslot_wait_readers(struct kvm_memslot_vm *vm,
 	vm->stats.grace_periods++;
 	trace_kvm_memslot_grace_period(vm->generation, why,
 				       ktime_get_ns() - start);
+	kvm_memslot_reclaim_pool_covered(vm);
 }
 
 static int kvm_memslot_prepare_one(struct kvm_memslot_update *u,

@@ -276,6 +276,45 @@ static void kvm_memslot_reclaim_work(struct work_struct *work)
 }
 
 /**
+ * kvm_memslot_reclaim_pool_covered() - pool the nodes of batches already safe
+ * @vm: the VM, whose updater has just waited for an SRCU grace period
+ *
+ * The grace period an update waits for anyway (a delete's, a move's, that
+ * of dirty logging switched on) covers every batch retired before it, so
+ * their nodes may go back to the pool now instead of when the reclaim work
+ * runs, some milliseconds later: updates that follow in that time, and
+ * copy a path of nodes each, then take pooled nodes, not slab ones.  The
+ * rest of each batch (sets, slots, the nodes the pool has no room for) is
+ * left to the work, so that the update does not do its frees.
+ *
+ * Context: slots_lock held, so no batch is added meanwhile.
+ */
+void kvm_memslot_reclaim_pool_covered(struct kvm_memslot_vm *vm)
+{
+	struct kvm_memslot_reclaim *reclaim;
+	struct llist_node *list, *last = NULL;
+
+	list = llist_del_all(&vm->reclaim_list);
+	if (!list)
+		return;
+	llist_for_each_entry(reclaim, list, llnode) {
+		/* The partner of the cookie's barrier in _defer(), as in the work. */
+		if (reclaim->nodes &&
+		    poll_state_synchronize_srcu(&vm->srcu, reclaim->cookie))
+			reclaim->nodes = kvm_memslot_nodes_pool_fill(&vm->node_pool,
+								     reclaim->nodes);
+		last = &reclaim->llnode;
+	}
+	llist_add_batch(list, last, &vm->reclaim_list);
+	/*
+	 * The work may have run, and found nothing, while the batches were
+	 * off the list: make sure it runs again for them.
+	 */
+	schedule_delayed_work(&vm->reclaim_work,
+			      msecs_to_jiffies(KVM_MEMSLOT_RECLAIM_DELAY_MS));
+}
+
+/**
  * kvm_memslot_reclaim_defer() - free a batch after an SRCU grace period
  * @vm:      the VM whose readers may still see the batch's memory
  * @reclaim: the batch, no longer reachable from any published set

@@ -48,11 +48,11 @@
 #define KVM_MEMSLOT_KEY_NONE	U64_MAX
 
 /*
- * Nodes of each type a VM's pool keeps.  Retired nodes come back only when
- * the reclaim work runs, some 10 ms after an update; until then every
- * update takes its nodes from the pool, up to four of a type per change at
- * 32764 slots (a path of three, and a sibling where a node splits or
- * merges).  With 64, a stream of flags changes at 32764 slots took half
+ * Nodes of each type a VM's pool keeps.  Retired nodes come back when the
+ * reclaim work runs, some 10 ms after an update, or sooner when a later
+ * update waits for a grace period; until then every update takes its
+ * nodes from the pool, up to four of a type per change at 32764 slots (a
+ * path of three, and a sibling where a node splits or merges).  With 64, a stream of flags changes at 32764 slots took half
  * of its nodes from the slab caches, at three times the cost of a pooled
  * one ("The fifth change" in Documentation/virt/kvm/memslots.rst); 256
  * cover it.  A full pool holds about 950 KiB, which a VM keeps after a

@@ -11,7 +11,8 @@
  * cookie has not completed yet.  So a stream of updates pays one wakeup
  * and at most one grace period per backlog instead of one each, and the
  * grace period a delete or move waits for anyway frees everything retired
- * before it at no cost.  call_srcu() would start a normal grace period per
+ * before it at no cost; its updater takes their tree nodes back into the
+ * pool at once (kvm_memslot_reclaim_pool_covered()).  call_srcu() would start a normal grace period per
  * update, and an expedited one requested meanwhile (the next delete's)
  * queues behind it: deleting 32764 slots would then take jiffies each.
  */

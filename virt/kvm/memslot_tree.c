@@ -504,9 +504,14 @@ static void entry_set_child(const struct kvm_memslot_txn *txn,
 	hnode->ids[i] = hchild->ids[0];
 }
 
+/*
+ * A node for @nr entries, which the caller writes before anything reads
+ * them: only the keys past them are filled, as a copied node would
+ * otherwise have most of its keys written twice.
+ */
 static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 					   enum kvm_memslot_tree_kind kind,
-					   unsigned int height)
+					   unsigned int height, unsigned int nr)
 {
 	enum node_type type = node_type(kind, height);
 	struct kvm_memslot_node *node = NULL;
@@ -523,8 +528,9 @@ static struct kvm_memslot_node *node_alloc(struct kvm_memslot_txn *txn,
 	 * The prefix maxima of an hva node are left as they are: no build
 	 * reads them before node_fix_prefix() has written all of them.
 	 */
-	node_keys_fill(node->keys, KVM_MEMSLOT_KEY_NONE, KVM_MEMSLOT_FANOUT);
-	node->nr = 0;
+	node_keys_fill(&node->keys[nr], KVM_MEMSLOT_KEY_NONE,
+		       KVM_MEMSLOT_FANOUT - nr);
+	node->nr = nr;
 	node->height = height;
 	node->kind = kind;
 	node->removed = false;
@@ -564,10 +570,9 @@ static struct kvm_memslot_node *node_cow(struct kvm_memslot_txn *txn,
 	if (node->txn == txn->id)
 		return node;
 
-	copy = node_alloc(txn, node->kind, node->height);
+	copy = node_alloc(txn, node->kind, node->height, node->nr);
 	if (!copy)
 		return NULL;
-	copy->nr = node->nr;
 	entries_move(copy, 0, node, 0, node->nr);
 	node_retire(txn, node);
 	return copy;
@@ -610,12 +615,11 @@ static struct kvm_memslot_node *node_open(struct kvm_memslot_txn *txn,
 		return node;
 	}
 
-	split = node_alloc(txn, node->kind, node->height);
+	left = split_point(pos);
+	split = node_alloc(txn, node->kind, node->height, full + 1 - left);
 	if (!split)
 		return NULL;
 	*right = split;
-	left = split_point(pos);
-	split->nr = full + 1 - left;
 	if (pos < left) {
 		entries_move(split, 0, node, left - 1, full + 1 - left);
 		entries_move(node, pos + 1, node, pos, left - 1 - pos);
@@ -850,11 +854,9 @@ struct kvm_memslot_node *kvm_memslot_tree_insert(struct kvm_memslot_txn *txn,
 	if (txn->err)
 		return root;
 	if (!root) {
-		new = node_alloc(txn, kind, 0);
-		if (new) {
-			new->nr = 1;
+		new = node_alloc(txn, kind, 0, 1);
+		if (new)
 			entry_set_slot(new, 0, slot);
-		}
 		return tree_result(txn, root, new);
 	}
 
@@ -863,9 +865,8 @@ struct kvm_memslot_node *kvm_memslot_tree_insert(struct kvm_memslot_txn *txn,
 		return tree_result(txn, root, new);
 
 	/* The root split: the tree grows by one level, at the top. */
-	top = node_alloc(txn, kind, root->height + 1);
+	top = node_alloc(txn, kind, root->height + 1, 2);
 	if (top) {
-		top->nr = 2;
 		entry_set_child(txn, top, 0, new);
 		entry_set_child(txn, top, 1, split);
 	}

@@ -12,9 +12,10 @@
  * and at most one grace period per backlog instead of one each, and the
  * grace period a delete or move waits for anyway frees everything retired
  * before it at no cost; its updater takes their tree nodes back into the
- * pool at once (kvm_memslot_reclaim_pool_covered()).  call_srcu() would start a normal grace period per
- * update, and an expedited one requested meanwhile (the next delete's)
- * queues behind it: deleting 32764 slots would then take jiffies each.
+ * pool at once (kvm_memslot_reclaim_pool_covered()).  call_srcu() would
+ * start a normal grace period per update, and an expedited one requested
+ * meanwhile (the next delete's) queues behind it: deleting 32764 slots
+ * would then take jiffies each.
  */
 
 #include <linux/slab.h>
@@ -24,11 +25,15 @@
 
 /*
  * How long a retired batch may wait for others to share its wakeup and
- * grace period, and how many may pile up before the work runs at once
- * (each is a few KiB: this bounds the memory a fast stream keeps).
+ * grace period, and how many may pile up before the work runs at once.
+ * A change retires up to four nodes of a type, so a backlog of a quarter
+ * of the node pool gives back nodes the pool can hold whole: a stream of
+ * updates that outruns the delay (creates, which wait for no grace
+ * period of their own) then takes its nodes from the pool, not the slab.
+ * It also bounds the memory such a stream keeps.
  */
 #define KVM_MEMSLOT_RECLAIM_DELAY_MS	10
-#define KVM_MEMSLOT_RECLAIM_BACKLOG	256
+#define KVM_MEMSLOT_RECLAIM_BACKLOG	(KVM_MEMSLOT_NODE_POOL_MAX / 4)
 
 static void kvm_memslot_reclaim_work(struct work_struct *work);
 

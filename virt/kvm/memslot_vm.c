@@ -26,11 +26,11 @@
 /*
  * How long a retired batch may wait for others to share its wakeup and
  * grace period, and how many may pile up before the work runs at once.
- * A change retires up to four nodes of a type, so a backlog of a quarter
- * of the node pool gives back nodes the pool can hold whole: a stream of
- * updates that outruns the delay (creates, which wait for no grace
- * period of their own) then takes its nodes from the pool, not the slab.
- * It also bounds the memory such a stream keeps.
+ * A batch of one change retires up to four nodes of a type, so a backlog
+ * of a quarter of the node pool gives back nodes it can hold whole: a
+ * stream of single updates that outruns the delay (creates, which wait
+ * for no grace period of their own) then takes its nodes from the pool,
+ * not the slab.  It also bounds the memory such a stream keeps.
  */
 #define KVM_MEMSLOT_RECLAIM_DELAY_MS	10
 #define KVM_MEMSLOT_RECLAIM_BACKLOG	(KVM_MEMSLOT_NODE_POOL_MAX / 4)
